@@ -1,0 +1,184 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, stringify, type Document } from 'yaml';
+import type { z } from 'zod';
+import { AeflowError } from '../errors.js';
+import { models } from '../models/builtins.js';
+import { csvShape } from '../sources/csv.js';
+import { pathKeys, pipelineSchema, unknownKeyMessage, type Pipeline } from './schema.js';
+
+export interface LoadedPipeline {
+  readonly config: Pipeline;
+  /** The YAML file as the user named it. */
+  readonly file: string;
+  /** `runs/<name>` defaults and messages use it. */
+  readonly name: string;
+  /** "pipelines/mnist.yaml:12:5" for a YAML path, or the `--set` that gave the value. */
+  locate(keyPath: ReadonlyArray<string | number>): string;
+  /** The configuration after defaults and overrides, as YAML. */
+  resolvedYaml(): string;
+}
+
+type KeyPath = Array<string | number>;
+
+/** Parses `a.b.0=value` (value read as YAML, so numbers stay numbers). */
+export function parseSet(assignment: string): { keyPath: KeyPath; value: unknown } {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) {
+    throw new AeflowError('USAGE', `--set ${assignment}: expected KEY=VALUE`, 'e.g. --set train.epochs=2 or --set data.train=data/x.csv');
+  }
+  const keyPath = assignment
+    .slice(0, eq)
+    .split('.')
+    .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+  const raw = assignment.slice(eq + 1);
+  let value: unknown;
+  try {
+    value = parseDocument(raw, { schema: 'core' }).toJS();
+  } catch {
+    value = raw;
+  }
+  return { keyPath, value: value === undefined ? raw : value };
+}
+
+/**
+ * Reads a pipeline YAML, applies `--set` overrides, validates it against the schema and resolves its paths.
+ * Any problem ends in one CONFIG_* error listing every issue with its YAML line.
+ */
+export async function loadPipeline(file: string, sets: readonly string[] = [], cwd = process.cwd()): Promise<LoadedPipeline> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    throw new AeflowError('CONFIG_NOT_FOUND', `${file}: no such pipeline file`, 'pipelines live in pipelines/*.yaml; check the path');
+  }
+  const lineCounter = new LineCounter();
+  // The core schema: plain YAML types only, no custom tags, nothing executed.
+  const doc = parseDocument(text, { lineCounter, schema: 'core', prettyErrors: false, uniqueKeys: true });
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.length > 0) {
+    const lines = problems.map((p) => {
+      const pos = lineCounter.linePos(p.pos[0]);
+      return `  ${file}:${pos.line}:${pos.col}: ${p.message.split('\n')[0]}`;
+    });
+    throw new AeflowError('CONFIG_SYNTAX', `${file} is not valid YAML:\n${lines.join('\n')}`, 'fix the YAML syntax at the line shown');
+  }
+
+  const yamlDir = path.dirname(path.resolve(cwd, file));
+  const fromSet = new Map<string, string>();
+  for (const assignment of sets) {
+    const { keyPath, value } = parseSet(assignment);
+    const isPath = pathKeys.some((k) => k.join('.') === keyPath.join('.'));
+    const v = isPath && typeof value === 'string' ? path.resolve(cwd, value) : value;
+    try {
+      doc.setIn(keyPath, doc.createNode(v));
+    } catch (e) {
+      throw new AeflowError('USAGE', `--set ${assignment}: cannot set that key (${(e as Error).message})`, 'name a key of the pipeline, e.g. train.epochs');
+    }
+    fromSet.set(keyPath.join('.'), `--set ${assignment}`);
+  }
+
+  const locate = (keyPath: ReadonlyArray<string | number>): string => {
+    for (let n = keyPath.length; n > 0; n--) {
+      const set = fromSet.get(keyPath.slice(0, n).join('.'));
+      if (set) return set;
+    }
+    const node = nodeAt(doc, keyPath);
+    if (node?.range) {
+      const pos = lineCounter.linePos(node.range[0]);
+      return `${file}:${pos.line}:${pos.col}`;
+    }
+    return file;
+  };
+
+  const raw = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new AeflowError('CONFIG_INVALID', `${file}: a pipeline is a YAML mapping (key: value lines)`, 'start from pipelines/mnist.yaml');
+  }
+  const parsed = pipelineSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new AeflowError('CONFIG_INVALID', `${file} has ${describeCount(parsed.error.issues.length)}:\n${formatIssues(parsed.error.issues, locate)}`, `see README "Pipeline YAML" or config/pipeline.schema.json`);
+  }
+  const config = parsed.data;
+  for (const key of pathKeys) {
+    const [section, field] = key as [keyof Pipeline, string];
+    const obj = config[section] as Record<string, unknown> | undefined;
+    if (obj && typeof obj[field] === 'string') obj[field] = path.resolve(yamlDir, obj[field] as string);
+  }
+  const name = config.name ?? path.basename(file).replace(/\.ya?ml$/i, '');
+  return { config, file, name, locate, resolvedYaml: () => stringify(config) };
+}
+
+function describeCount(n: number): string {
+  return n === 1 ? '1 problem' : `${n} problems`;
+}
+
+/** One line per issue: location, key path, message; unknown keys point at the key itself. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], locate: (p: KeyPath) => string): string {
+  const lines: string[] = [];
+  for (const issue of issues.slice(0, 20)) {
+    const keyPath = issue.path as KeyPath;
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) lines.push(`  ${locate([...keyPath, key])}: ${dotted([...keyPath, key])}: ${unknownKeyMessage(key)}`);
+    } else {
+      lines.push(`  ${locate(keyPath)}: ${dotted(keyPath) || '(top level)'}: ${plainMessage(issue)}`);
+    }
+  }
+  if (issues.length > 20) lines.push(`  … and ${issues.length - 20} more`);
+  return lines.join('\n');
+}
+
+function plainMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return `required (${issue.expected})`;
+  return issue.message;
+}
+
+function dotted(keyPath: KeyPath): string {
+  return keyPath.map((k) => (typeof k === 'number' ? `[${k}]` : k)).join('.').replace(/\.\[/g, '[');
+}
+
+function nodeAt(doc: Document, keyPath: ReadonlyArray<string | number>): { range?: [number, number, number] | null } | null {
+  let node: unknown = doc.contents;
+  let last: unknown = node;
+  for (const key of keyPath) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key);
+      if (!pair) return last as never;
+      node = pair.value ?? pair.key;
+      // An unknown key's own position is more useful than its value's.
+      if (key === keyPath[keyPath.length - 1] && isScalar(pair.key)) return pair.key as never;
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key];
+    } else {
+      return last as never;
+    }
+    if (isNode(node)) last = node;
+  }
+  return last as never;
+}
+
+/**
+ * Checks the pipeline against its data before any work starts: the CSVs exist, are readable, and have the
+ * width the model expects.
+ */
+export async function checkAgainstData(loaded: LoadedPipeline): Promise<{ width: number }> {
+  const { config } = loaded;
+  const csv = { header: config.data.header, labelColumn: config.data.label_column };
+  const model = models.get(config.model.type);
+  const expected = model.inputWidth(config.model);
+  let width = 0;
+  for (const split of ['train', 'test'] as const) {
+    const file = config.data[split];
+    const shape = await csvShape(file, csv);
+    if (shape.width !== expected) {
+      throw new AeflowError(
+        'CONFIG_DATA_MISMATCH',
+        `${loaded.locate(['model'])}: the model's input is ${expected} wide, but ${file} has ${shape.width} feature columns` +
+          (config.data.label_column === null ? '' : ` (besides the label column "${config.data.label_column}")`),
+        `make the first layer size ${shape.width}, or check data.label_column`,
+      );
+    }
+    width = shape.width;
+  }
+  return { width };
+}

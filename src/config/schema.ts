@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { models } from '../models/builtins.js';
+import type { Registry } from '../registry.js';
+import { stages } from '../stages/builtins.js';
+
+/**
+ * The pipeline YAML's schema: the one source of truth for what a pipeline may say. Every object is strict
+ * (a typo fails), defaults sit here, types come from `z.infer`. Cross-field checks follow the field checks;
+ * checks against the data itself (column count) happen in `checkAgainstData`.
+ */
+
+/** A member of a registry, validated by the schema of the entry its `type` names. */
+function registered<T extends { type: string; schema: z.ZodType<any> }>(registry: Registry<T>) {
+  return z.looseObject({ type: z.string() }).transform((value, ctx) => {
+    if (!registry.has(value.type)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['type'],
+        message: `unknown ${registry.kind} type "${value.type}"; known types: ${registry.types().join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    const result = registry.get(value.type).schema.safeParse(value);
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        if (issue.code === 'unrecognized_keys') {
+          for (const key of issue.keys) ctx.addIssue({ code: 'custom', path: [...issue.path, key], message: unknownKeyMessage(key) });
+        } else {
+          ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+        }
+      }
+      return z.NEVER;
+    }
+    return result.data as z.infer<T['schema']>;
+  });
+}
+
+export function unknownKeyMessage(key: string): string {
+  return `unknown key "${key}"`;
+}
+
+const dataSchema = z
+  .object({
+    /** Training CSV, relative to the YAML file. */
+    train: z.string().min(1),
+    /** Test CSV, relative to the YAML file. */
+    test: z.string().min(1),
+    /** The first line names the columns. */
+    header: z.boolean().default(true),
+    /** The label column: header name, 1-based number, or null for none. It is kept out of the features. */
+    label_column: z.union([z.string().min(1), z.number().int().min(1), z.null()]).default('label'),
+    /** Raw values must lie in [0, scale] and are divided by it (255 for 8-bit pixels); null: used as they are. */
+    scale: z.number().positive().nullable().default(255),
+    /** Image shape for snapshots; square from the column count when left out. */
+    image: z.object({ width: z.number().int().min(1), height: z.number().int().min(1) }).strict().optional(),
+  })
+  .strict();
+
+const optimizerSchema = z
+  .object({
+    type: z.enum(['adam', 'sgd']).default('adam'),
+    learning_rate: z.number().positive().default(0.001),
+    beta1: z.number().min(0).max(1).default(0.9),
+    beta2: z.number().min(0).max(1).default(0.999),
+    /** PyTorch's default, not tfjs's. */
+    epsilon: z.number().positive().default(1e-8),
+  })
+  .strict();
+
+const trainSchema = z
+  .object({
+    epochs: z.number().int().min(1),
+    /** Worker threads training the model. */
+    workers: z.number().int().min(1).default(1),
+    /** `auto` takes tfjs-node when it loads, else wasm, else cpu. */
+    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    /** Rows per batch when computing test loss and codes (no gradients: larger is faster). */
+    eval_batch: z.number().int().min(1).default(1000),
+    /** Print an epoch line every `log_every` epochs, and always after the last. */
+    log_every: z.number().int().min(1).default(1),
+  })
+  .strict();
+
+const snapshotsSchema = z
+  .object({
+    /** Save a reconstruction grid every `every` epochs, and always after the last; 0 turns snapshots off. */
+    every: z.number().int().min(0).default(1),
+    rows: z.number().int().min(1).default(3),
+    cols: z.number().int().min(1).default(5),
+  })
+  .strict();
+
+const outputsSchema = z
+  .object({
+    /** Run folder; `runs/<pipeline file name>` (relative to where aeflow runs) when left out. */
+    dir: z.string().min(1).optional(),
+    /** Write model/autoencoder, model/encoder, model/decoder as tfjs LayersModels. */
+    save_model: z.boolean().default(true),
+  })
+  .strict();
+
+export const pipelineSchema = z
+  .object({
+    /** Shown in logs and the summary; the file name when left out. */
+    name: z.string().min(1).optional(),
+    /** Seeds every random choice: initialisation, shuffles, noise. */
+    seed: z.number().int().min(0).default(0),
+    data: dataSchema,
+    /** The dataflow between the source and the model, in order; `batch` comes last. */
+    stages: z.array(registered(stages)).min(1),
+    model: registered(models),
+    optimizer: optimizerSchema.prefault({}),
+    /** Reconstruction loss: `half-mse` is 0.5·mean((x̂-x)²), as the reference configuration. */
+    loss: z.enum(['half-mse', 'mse', 'binary-crossentropy']).default('half-mse'),
+    train: trainSchema,
+    snapshots: snapshotsSchema.prefault({}),
+    outputs: outputsSchema.prefault({}),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const batchAt = p.stages.findIndex((s) => stages.get(s.type).output === 'batches');
+    if (batchAt === -1) {
+      ctx.addIssue({ code: 'custom', path: ['stages'], message: 'the stages need a `type: batch` stage, last' });
+    } else if (batchAt !== p.stages.length - 1) {
+      ctx.addIssue({ code: 'custom', path: ['stages', batchAt], message: 'the batch stage must come last' });
+    }
+    if (p.data.image && p.model) {
+      const width = models.get(p.model.type).inputWidth(p.model);
+      if (p.data.image.width * p.data.image.height !== width) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['data', 'image'],
+          message: `image ${p.data.image.width}x${p.data.image.height} has ${p.data.image.width * p.data.image.height} pixels, but the model's input is ${width} wide`,
+        });
+      }
+    }
+  });
+
+export type PipelineInput = z.input<typeof pipelineSchema>;
+export type Pipeline = z.output<typeof pipelineSchema>;
+
+/** Keys holding paths: relative to the YAML file's folder when written there, to the working folder on `--set`. */
+export const pathKeys: ReadonlyArray<readonly string[]> = [
+  ['data', 'train'],
+  ['data', 'test'],
+  ['outputs', 'dir'],
+];

@@ -1,0 +1,35 @@
+import * as tf from '@tensorflow/tfjs';
+import type { DenseVariables } from './autoencoder.js';
+
+/**
+ * A standard tfjs LayersModel (Sequential of Dense layers) holding copies of the given weights, so any tfjs
+ * client can `tf.loadLayersModel` it. The caller disposes the model.
+ */
+export function toLayersModel(layers: readonly DenseVariables[], name: string): tf.Sequential {
+  const model = tf.sequential({ name });
+  layers.forEach((l, i) => {
+    model.add(
+      tf.layers.dense({
+        units: l.spec.units,
+        activation: l.spec.activation,
+        inputShape: i === 0 ? [l.spec.inputs] : undefined,
+        name: `${name}_dense_${i + 1}`,
+      }),
+    );
+  });
+  model.setWeights(layers.flatMap((l) => [l.w, l.b]));
+  return model;
+}
+
+/** The model's topology and weights, as `model.save` would hand them to a save handler. */
+export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts | null = null;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!saved) throw new Error('model.save produced no artifacts');
+  return saved;
+}

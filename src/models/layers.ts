@@ -1,0 +1,37 @@
+/** Plain descriptions of models, shared by the main thread (config) and the worker (tensors). No tfjs here. */
+
+export const activations = ['sigmoid', 'relu', 'tanh', 'elu', 'linear'] as const;
+export type Activation = (typeof activations)[number];
+
+/**
+ * How dense weights start. `torch` is PyTorch's nn.Linear default (weights and biases uniform in
+ * ±1/sqrt(fan_in)), what the reference PyTorch script used; `glorot-uniform` is Keras's default (zero biases);
+ * `he-uniform` suits relu.
+ */
+export const initializers = ['torch', 'glorot-uniform', 'he-uniform'] as const;
+export type Initializer = (typeof initializers)[number];
+
+export interface DenseLayerSpec {
+  readonly inputs: number;
+  readonly units: number;
+  readonly activation: Activation;
+}
+
+export interface DenseAutoencoderSpec {
+  readonly type: 'dense-autoencoder';
+  readonly encoder: readonly DenseLayerSpec[];
+  readonly decoder: readonly DenseLayerSpec[];
+  readonly init: Initializer;
+  readonly seed: number;
+}
+
+export type ModelSpec = DenseAutoencoderSpec;
+
+/** Sizes [a, b, c] with one activation for all layers but the last -> layer specs a->b, b->c. */
+export function denseStack(sizes: readonly number[], activation: Activation, last: Activation): DenseLayerSpec[] {
+  const layers: DenseLayerSpec[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    layers.push({ inputs: sizes[i], units: sizes[i + 1], activation: i + 2 === sizes.length ? last : activation });
+  }
+  return layers;
+}

@@ -1,0 +1,46 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import { AeflowError, at } from '../errors.js';
+import { columnName, columnOf, type Row } from '../rows.js';
+
+/**
+ * Scales raw values to [0, 1] by dividing by `scale` (255 for 8-bit pixels), after checking that every value
+ * lies in [0, scale]. A value outside that range is an error naming file, line and column: pixel data outside
+ * its range means the file is not what the pipeline says, and training on it would silently go wrong.
+ * With `scale: null` rows pass unchanged.
+ *
+ * @example
+ * rows$.pipe(normalize(255)) // 0..255 -> 0..1
+ *
+ * @param scale the largest valid raw value, or null to pass values through
+ */
+export function normalize(scale: number | null): OperatorFunction<Row, Row> {
+  return (source) =>
+    new Observable<Row>((subscriber) => {
+      if (scale === null) return source.subscribe(subscriber);
+      const inv = 1 / scale;
+      return source.subscribe({
+        next(row) {
+          const x = row.x;
+          const out = new Float32Array(x.length);
+          for (let i = 0; i < x.length; i++) {
+            const v = x[i];
+            if (!(v >= 0 && v <= scale)) {
+              subscriber.error(
+                new AeflowError(
+                  'CSV_VALUE_OUT_OF_RANGE',
+                  `${at(row.origin.file, row.line, columnOf(row.origin, i))}: ${columnName(row.origin, i)} holds ${v}, ` +
+                    `expected a value from 0 to ${scale}`,
+                  `the pipeline's data.scale is ${scale}; fix the value, or set data.scale to match the data (null: no scaling)`,
+                ),
+              );
+              return;
+            }
+            out[i] = v * inv;
+          }
+          subscriber.next({ ...row, x: out });
+        },
+        error: (e) => subscriber.error(e),
+        complete: () => subscriber.complete(),
+      });
+    });
+}

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import type { Observable, OperatorFunction } from 'rxjs';
+import type { Pipeline } from '../config/schema.js';
+import { batchRows } from '../operators/batchRows.js';
+import { normalize } from '../operators/normalize.js';
+import type { Batch, Row } from '../rows.js';
+import { csvRows } from '../sources/csv.js';
+import type { FlowControl } from '../sources/flowControl.js';
+import { stages } from '../stages/builtins.js';
+import type { StageContext } from '../stages/stage.js';
+
+export interface PassOptions {
+  readonly flow?: FlowControl;
+  readonly progress?: (bytesRead: number, totalBytes: number) => void;
+}
+
+/** Rows of one split, parsed and normalized, streamed from its CSV. */
+export function splitRows(config: Pipeline, split: 'train' | 'test', options: PassOptions = {}): Observable<Row> {
+  return csvRows(config.data[split], {
+    header: config.data.header,
+    labelColumn: config.data.label_column,
+    flow: options.flow,
+    progress: options.progress,
+  }).pipe(normalize(config.data.scale));
+}
+
+/** The row stages of the pipeline (everything before `batch`), built for one pass. */
+export function rowStages(config: Pipeline, context: StageContext): OperatorFunction<Row, Row> {
+  const operators = config.stages
+    .filter((s) => stages.get(s.type).output === 'rows')
+    .map((s) => stages.get(s.type).create(s, context) as OperatorFunction<Row, Row>);
+  return (source) => operators.reduce((stream, op) => stream.pipe(op), source);
+}
+
+export function trainBatchSize(config: Pipeline): number {
+  const batch = config.stages.find((s) => s.type === 'batch') as { size: number } | undefined;
+  return batch?.size ?? 1;
+}
+
+/**
+ * One pass over a split as batches: the CSV, normalized, through the row stages, batched. Training passes
+ * use the pipeline's batch size; evaluation passes use `train.eval_batch`.
+ */
+export function splitBatches(config: Pipeline, split: 'train' | 'test', epoch: number, options: PassOptions = {}): Observable<Batch> {
+  const context: StageContext = { seed: config.seed, epoch: split === 'train' ? epoch : 0, split };
+  const size = split === 'train' ? trainBatchSize(config) : config.train.eval_batch;
+  return splitRows(config, split, options).pipe(rowStages(config, context), batchRows(size));
+}
+
+/** The dataflow in one line, as a run prints it at start. */
+export function describeDataflow(config: Pipeline, model: string, trainer: string): string {
+  const parts = [`csv(${path.basename(config.data.train)})`];
+  if (config.data.scale !== null) parts.push(`normalize(/${config.data.scale})`);
+  for (const s of config.stages) parts.push(stages.get(s.type).describe(s));
+  parts.push(`train(${model} ${trainer})`);
+  return parts.join(' -> ');
+}

@@ -1,0 +1,195 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { BackendChoice, BackendName } from '../backend.js';
+import { AeflowError, fromSerialized } from '../errors.js';
+import type { BatchPayload, Kind, Request, Requests, Response } from './protocol.js';
+
+/**
+ * The trainer worker file. From compiled code it sits beside this file; when this module runs from source
+ * (tests), the compiled worker in dist/ is used, since worker threads load plain JavaScript.
+ */
+export function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const beside = path.join(path.dirname(here), 'trainer.worker.js');
+  if (here.endsWith('.js')) return beside;
+  const compiled = path.resolve(path.dirname(here), '../../dist/workers/trainer.worker.js');
+  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run \`npm run build\` first`);
+  return compiled;
+}
+
+/**
+ * The worker threads of one run, created and torn down here. Each replica is its own single-thread piscina
+ * pool, so every request for a replica reaches the thread that holds its model. One replica trains with
+ * `step`; several split each batch, and their gradients are averaged (see protocol.ts).
+ */
+export class WorkerPool {
+  private closed = false;
+  private nextEval = 0;
+
+  private constructor(
+    private readonly pools: Piscina[],
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  static create(replicas: number, signal?: AbortSignal): WorkerPool {
+    const filename = workerFile();
+    const pools = Array.from({ length: replicas }, () => new Piscina({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Number.POSITIVE_INFINITY }));
+    return new WorkerPool(pools, signal);
+  }
+
+  get size(): number {
+    return this.pools.length;
+  }
+
+  /** Sends one request to one replica; buffers named in `transfer` move to the worker. */
+  async call<K extends Kind>(replica: number, request: Request<K>, transfer: ArrayBufferLike[] = []): Promise<Requests[K]['result']> {
+    if (this.closed) throw new AeflowError('WORKER_FAILED', 'the workers were already stopped', 'this is a bug in aeflow');
+    let response: Response<K>;
+    try {
+      response = await this.pools[replica].run(request, { transferList: transfer as ArrayBuffer[], signal: this.signal ?? null });
+    } catch (e) {
+      if ((e as Error).name === 'AbortError') throw e;
+      throw new AeflowError('WORKER_FAILED', `worker ${replica} failed during "${request.kind}": ${(e as Error).message}`, 'rerun with --verbose; if the worker ran out of memory, use smaller batches');
+    }
+    if (!response.ok) throw fromSerialized(response.error);
+    return response.result;
+  }
+
+  /** The same request on every replica (a fresh copy of its payload for each). */
+  broadcast<K extends Kind>(request: Request<K>): Promise<Array<Requests[K]['result']>> {
+    return Promise.all(this.pools.map((_, i) => this.call(i, request)));
+  }
+
+  /** A replica for work that needs no particular one (evaluation): all hold the same weights. */
+  anyReplica(): number {
+    const i = this.nextEval;
+    this.nextEval = (this.nextEval + 1) % this.pools.length;
+    return i;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.pools.map((p) => p.destroy()));
+  }
+}
+
+/** A batch as a transferable payload: the buffers are moved, the caller must not use them afterwards. */
+export function payload(x: Float32Array, target: Float32Array | null, rows: number, cols: number): { batch: BatchPayload; transfer: ArrayBufferLike[] } {
+  const transfer: ArrayBufferLike[] = [x.buffer];
+  if (target && target.buffer !== x.buffer) transfer.push(target.buffer);
+  return { batch: { x, target, rows, cols }, transfer };
+}
+
+export interface TrainerOptions {
+  readonly workers: number;
+  readonly backend: BackendChoice;
+  readonly init: Omit<Requests['init']['request'], 'backend' | 'replica'>;
+  readonly signal?: AbortSignal;
+}
+
+/** One model trained by one or more replicas, seen from the main thread. */
+export class Trainer {
+  private constructor(
+    readonly pool: WorkerPool,
+    readonly backend: BackendName,
+    readonly skipped: Array<{ name: BackendName; reason: string }>,
+    readonly parameters: number,
+  ) {}
+
+  static async start(options: TrainerOptions): Promise<Trainer> {
+    const pool = WorkerPool.create(options.workers, options.signal);
+    try {
+      const results = await Promise.all(
+        Array.from({ length: pool.size }, (_, replica) =>
+          pool.call(replica, { kind: 'init', backend: options.backend, replica, ...options.init } as Request<'init'>),
+        ),
+      );
+      const first = results[0];
+      return new Trainer(pool, first.backend, first.skipped, first.parameters);
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Trains on one batch; resolves with its mean loss. The batch's buffers are transferred. Steps run one
+   * after another in call order, however many are requested at once.
+   */
+  step(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<number> {
+    const next = this.queue.then(() => this.stepNow(x, target, rows, cols));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async stepNow(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<number> {
+    if (this.pool.size === 1) {
+      const { batch, transfer } = payload(x, target, rows, cols);
+      return (await this.pool.call(0, { kind: 'step', ...batch }, transfer)).loss;
+    }
+    // Data parallel: contiguous shares of the batch, gradients weighted by share size.
+    const shares = splitRows(rows, this.pool.size);
+    const results = await Promise.all(
+      shares.map(([start, count], replica) => {
+        const part = payload(x.slice(start * cols, (start + count) * cols), target ? target.slice(start * cols, (start + count) * cols) : null, count, cols);
+        return this.pool.call(replica, { kind: 'gradients', ...part.batch }, part.transfer);
+      }),
+    );
+    const mean = new Float32Array(results[0].gradients.length);
+    let loss = 0;
+    results.forEach((r, i) => {
+      const w = shares[i][1] / rows;
+      loss += w * r.loss;
+      for (let j = 0; j < mean.length; j++) mean[j] += w * r.gradients[j];
+    });
+    await this.pool.broadcast({ kind: 'apply', gradients: mean });
+    return loss;
+  }
+
+  async evaluate(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<number> {
+    const { batch, transfer } = payload(x, target, rows, cols);
+    return (await this.pool.call(this.pool.anyReplica(), { kind: 'evaluate', ...batch }, transfer)).loss;
+  }
+
+  async reconstruct(x: Float32Array, rows: number, cols: number): Promise<Float32Array> {
+    return (await this.pool.call(0, { kind: 'reconstruct', x: x.slice(), target: null, rows, cols })).y;
+  }
+
+  async encode(x: Float32Array, rows: number, cols: number): Promise<{ z: Float32Array; cols: number }> {
+    const { batch, transfer } = payload(x, null, rows, cols);
+    return this.pool.call(this.pool.anyReplica(), { kind: 'encode', ...batch }, transfer);
+  }
+
+  async save(dir: string): Promise<string[]> {
+    return (await this.pool.call(0, { kind: 'save', dir })).parts;
+  }
+
+  async weights(replica = 0): Promise<Float32Array[]> {
+    return (await this.pool.call(replica, { kind: 'weights' })).weights;
+  }
+
+  async memory(replica = 0): Promise<{ numTensors: number; numBytes: number }> {
+    return this.pool.call(replica, { kind: 'memory' });
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** [start, count] shares of `rows`, as even as possible, empty shares left out. */
+export function splitRows(rows: number, parts: number): Array<[number, number]> {
+  const shares: Array<[number, number]> = [];
+  let start = 0;
+  for (let i = 0; i < parts; i++) {
+    const count = Math.floor(rows / parts) + (i < rows % parts ? 1 : 0);
+    if (count > 0) shares.push([start, count]);
+    start += count;
+  }
+  return shares;
+}

@@ -1,0 +1,205 @@
+/**
+ * The trainer worker (piscina task file). Tensors live here: the model replica, its optimizer, and every
+ * tensor a task creates, disposed before the task returns. Float32Arrays come in and go out.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, type BackendName } from '../backend.js';
+import { AeflowError, type SerializedError } from '../errors.js';
+import { DenseAutoencoder } from '../models/autoencoder.js';
+import { denseFor } from '../models/dense.js';
+import { modelArtifacts, toLayersModel } from '../models/export.js';
+import { reconstructionLoss, type LossName } from '../models/losses.js';
+import { readLayersModel, writeLayersModel } from '../sinks/modelFiles.js';
+import type { BatchPayload, Kind, OptimizerSpec, Request, Requests, Response } from './protocol.js';
+import path from 'node:path';
+
+interface Replica {
+  readonly backend: BackendName;
+  readonly model: DenseAutoencoder;
+  readonly optimizer: tf.Optimizer;
+  readonly loss: LossName;
+}
+
+let replica: Replica | null = null;
+let loaded: tf.LayersModel | null = null;
+
+/** Entry point: one request in, one response out; errors travel as data so their codes survive. */
+export default async function handle(request: Request): Promise<Response> {
+  try {
+    const result = await (handlers[request.kind] as (r: Request) => unknown)(request);
+    return { ok: true, result } as Response;
+  } catch (e) {
+    return { ok: false, error: serialize(e) };
+  }
+}
+
+type Handlers = { [K in Kind]: (request: Request<K>) => Promise<Requests[K]['result']> | Requests[K]['result'] };
+
+const handlers: Handlers = {
+  async init({ backend, model, optimizer, loss }) {
+    const selection = await selectBackend(backend);
+    replica?.model.dispose();
+    replica?.optimizer.dispose();
+    const ae = new DenseAutoencoder(model, denseFor(selection.name));
+    replica = { backend: selection.name, model: ae, optimizer: makeOptimizer(optimizer), loss };
+    const parameters = ae.variables().reduce((n, v) => n + v.size, 0);
+    return { backend: selection.name, skipped: [...selection.skipped], parameters };
+  },
+
+  step(batch) {
+    const r = current();
+    const cost = tf.tidy(() => {
+      const [x, target] = inputs(batch);
+      return r.optimizer.minimize(() => reconstructionLoss(r.loss, r.model.reconstruct(x), target), true, r.model.variables()) as tf.Scalar;
+    });
+    return { loss: readScalar(cost) };
+  },
+
+  gradients(batch) {
+    const r = current();
+    const variables = r.model.variables();
+    const { value, grads } = tf.tidy(() => {
+      const [x, target] = inputs(batch);
+      return tf.variableGrads(() => reconstructionLoss(r.loss, r.model.reconstruct(x), target), variables);
+    });
+    const total = variables.reduce((n, v) => n + v.size, 0);
+    const flat = new Float32Array(total);
+    let offset = 0;
+    for (const v of variables) {
+      const g = grads[v.name];
+      flat.set(g.dataSync() as Float32Array, offset);
+      offset += v.size;
+    }
+    tf.dispose(grads);
+    return { loss: readScalar(value), gradients: flat };
+  },
+
+  apply({ gradients }) {
+    const r = current();
+    tf.tidy(() => {
+      const named: tf.NamedTensorMap = {};
+      let offset = 0;
+      for (const v of r.model.variables()) {
+        named[v.name] = tf.tensor(gradients.subarray(offset, offset + v.size), v.shape);
+        offset += v.size;
+      }
+      r.optimizer.applyGradients(named);
+    });
+    return {};
+  },
+
+  evaluate(batch) {
+    const r = current();
+    const cost = tf.tidy(() => {
+      const [x, target] = inputs(batch);
+      return reconstructionLoss(r.loss, r.model.reconstruct(x), target);
+    });
+    return { loss: readScalar(cost) };
+  },
+
+  reconstruct(batch) {
+    const r = current();
+    const y = tf.tidy(() => r.model.reconstruct(inputs(batch)[0]));
+    return { y: readArray(y) };
+  },
+
+  encode(batch) {
+    const r = current();
+    const z = tf.tidy(() => r.model.encode(inputs(batch)[0]));
+    const cols = z.shape[1];
+    return { z: readArray(z), cols };
+  },
+
+  weights() {
+    const r = current();
+    return { weights: r.model.variables().map((v) => v.dataSync() as Float32Array).map((a) => a.slice()) };
+  },
+
+  async save({ dir }) {
+    const r = current();
+    const parts: Array<[string, typeof r.model.encoder]> = [
+      ['autoencoder', [...r.model.encoder, ...r.model.decoder]],
+      ['encoder', r.model.encoder],
+      ['decoder', r.model.decoder],
+    ];
+    for (const [name, layers] of parts) {
+      const model = toLayersModel(layers, name);
+      try {
+        const artifacts = await modelArtifacts(model);
+        await writeLayersModel(path.join(dir, name), {
+          modelTopology: artifacts.modelTopology,
+          weightSpecs: artifacts.weightSpecs ?? [],
+          weightData: tf.io.CompositeArrayBuffer.join(artifacts.weightData),
+          format: artifacts.format,
+          generatedBy: `aeflow (TensorFlow.js ${tf.version.tfjs})`,
+        });
+      } finally {
+        model.dispose();
+      }
+    }
+    return { parts: parts.map(([name]) => name) };
+  },
+
+  async load({ backend, model }) {
+    const selection = await selectBackend(backend);
+    const files = await readLayersModel(model);
+    loaded?.dispose();
+    loaded = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: files.modelTopology as tf.io.ModelArtifacts['modelTopology'], weightSpecs: files.weightSpecs as tf.io.WeightsManifestEntry[], weightData: files.weightData }),
+    );
+    const inputShape = loaded.inputs[0].shape;
+    const outputShape = loaded.outputs[0].shape;
+    if (inputShape.length !== 2 || outputShape.length !== 2) {
+      throw new AeflowError('MODEL_INPUT_MISMATCH', `${model}: expected a model from rows to rows, got input ${JSON.stringify(inputShape)}`, 'pass an encoder written by `aeflow run`');
+    }
+    return { backend: selection.name, inputs: inputShape[1] as number, outputs: outputShape[1] as number };
+  },
+
+  predict(batch) {
+    if (!loaded) throw new Error('predict before load');
+    const model = loaded;
+    const y = tf.tidy(() => model.predict(inputs(batch)[0]) as tf.Tensor2D);
+    const cols = y.shape[1];
+    return { y: readArray(y), cols };
+  },
+
+  memory() {
+    const m = tf.memory();
+    return { numTensors: m.numTensors, numBytes: m.numBytes };
+  },
+};
+
+function current(): Replica {
+  if (!replica) throw new AeflowError('WORKER_FAILED', 'the worker has no model (it was restarted or never initialised)', 'rerun; if it repeats, rerun with --verbose and report it');
+  return replica;
+}
+
+function makeOptimizer(o: OptimizerSpec): tf.Optimizer {
+  return o.type === 'adam' ? tf.train.adam(o.learning_rate, o.beta1, o.beta2, o.epsilon) : tf.train.sgd(o.learning_rate);
+}
+
+/** Input and target tensors of a batch (the target is the input itself unless the batch carries one). */
+function inputs(batch: BatchPayload): [tf.Tensor2D, tf.Tensor2D] {
+  const x = tf.tensor2d(batch.x, [batch.rows, batch.cols]);
+  const target = batch.target ? tf.tensor2d(batch.target, [batch.rows, batch.cols]) : x;
+  return [x, target];
+}
+
+/** Reads a tensor out after its tidy (returning arrays from inside a tidy is slow) and disposes it. */
+function readArray(t: tf.Tensor): Float32Array {
+  const data = t.dataSync() as Float32Array;
+  t.dispose();
+  return data;
+}
+
+function readScalar(t: tf.Scalar): number {
+  const v = t.dataSync()[0];
+  t.dispose();
+  return v;
+}
+
+function serialize(e: unknown): SerializedError {
+  if (e instanceof AeflowError) return e.toJSON();
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { code: 'WORKER_FAILED', message: `worker: ${err.message}`, hint: 'rerun with --verbose and report the stack', stack: err.stack };
+}
