@@ -173,7 +173,7 @@ export async function checkAgainstData(loaded: LoadedPipeline): Promise<{ width:
     if (shape.width !== expected) {
       throw new AeflowError(
         'CONFIG_DATA_MISMATCH',
-        `${loaded.locate(['model'])}: the model's input is ${expected} wide, but ${file} has ${shape.width} feature columns` +
+        `${loaded.locate(['model', 'encoder'])}: the model's input is ${expected} wide, but ${file} has ${shape.width} feature columns` +
           (config.data.label_column === null ? '' : ` (besides the label column "${config.data.label_column}")`),
         `make the first layer size ${shape.width}, or check data.label_column`,
       );

@@ -87,7 +87,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
   // metrics.jsonl: one line per epoch.
   events$.pipe(filter((e) => e.type === 'epoch')).subscribe((e) => {
     epochs.push(e);
-    const line = { epoch: e.epoch, train_loss: e.trainLoss, test_loss: e.testLoss, seconds: round(e.seconds, 3), samples_per_s: Math.round(e.samplesPerS), rows: e.rows, test_rows: e.testRows };
+    const line = { epoch: e.epoch, train_loss: e.trainLoss, test_loss: e.testLoss, seconds: round(e.seconds, 3), samples_per_s: Math.round(e.samplesPerS), rows: e.rows, test_rows: e.testRows, tensors: e.tensors };
     appendFileSync(metricsFile, JSON.stringify(line) + '\n');
   });
   // Snapshots.

@@ -10,7 +10,7 @@ import { describeDataflow, splitBatches, splitRows } from './dataflow.js';
 export type TrainingEvent =
   | { type: 'start'; pipeline: string; dataflow: string; backend: BackendName; skipped: Array<{ name: BackendName; reason: string }>; workers: number; parameters: number }
   | { type: 'batch'; epoch: number; epochs: number; rows: number; loss: number; fraction: number; seconds: number }
-  | { type: 'epoch'; epoch: number; epochs: number; trainLoss: number; testLoss: number; seconds: number; samplesPerS: number; rows: number; testRows: number; log: boolean; snapshot: Snapshot | null }
+  | { type: 'epoch'; epoch: number; epochs: number; trainLoss: number; testLoss: number; seconds: number; samplesPerS: number; rows: number; testRows: number; tensors: number; log: boolean; snapshot: Snapshot | null }
   | { type: 'end'; final: Snapshot; trainer: Trainer };
 
 /** Reconstructions of the preview images (the first rows×cols test rows) after an epoch. */
@@ -106,7 +106,9 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
         const log = isLast || epoch % config.train.log_every === 0;
         const snap = config.snapshots.every > 0 && (isLast || epoch % config.snapshots.every === 0) ? await snapshot(epoch) : null;
         if (snap) last = snap;
-        subscriber.next({ type: 'epoch', epoch, epochs, trainLoss: lossSum / rows, testLoss: test.loss, seconds, samplesPerS: rows / seconds, rows, testRows: test.rows, log, snapshot: snap });
+        // Live tensors in the worker: flat from epoch to epoch unless something leaks.
+        const { numTensors } = await t.memory();
+        subscriber.next({ type: 'epoch', epoch, epochs, trainLoss: lossSum / rows, testLoss: test.loss, seconds, samplesPerS: rows / seconds, rows, testRows: test.rows, tensors: numTensors, log, snapshot: snap });
       }
       handedOver = true;
       subscriber.next({ type: 'end', final: last ?? (await snapshot(epochs)), trainer: t });
