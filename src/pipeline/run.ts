@@ -84,15 +84,18 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     },
     error: () => progress.clear(),
   });
-  // metrics.jsonl: one line per epoch.
-  events$.pipe(filter((e) => e.type === 'epoch')).subscribe((e) => {
+  // metrics.jsonl: one line per epoch. (A failure is reported once, by the awaited stream below.)
+  events$.pipe(filter((e) => e.type === 'epoch')).subscribe({ error: ignore, next: (e) => {
     epochs.push(e);
     const line = { epoch: e.epoch, train_loss: e.trainLoss, test_loss: e.testLoss, seconds: round(e.seconds, 3), samples_per_s: Math.round(e.samplesPerS), rows: e.rows, test_rows: e.testRows, tensors: e.tensors };
     appendFileSync(metricsFile, JSON.stringify(line) + '\n');
-  });
+  } });
   // Snapshots.
-  events$.pipe(filter((e) => e.type === 'epoch')).subscribe((e) => {
-    if (e.snapshot) writePng(path.join(snapshots, `epoch-${String(e.epoch).padStart(3, '0')}.png`), imageGrid(e.snapshot.reconstructions, grid));
+  events$.pipe(filter((e) => e.type === 'epoch')).subscribe({
+    error: ignore,
+    next: (e) => {
+      if (e.snapshot) writePng(path.join(snapshots, `epoch-${String(e.epoch).padStart(3, '0')}.png`), imageGrid(e.snapshot.reconstructions, grid));
+    },
   });
 
   const end = (await lastValueFrom(events$.pipe(filter((e) => e.type === 'end')))) as Extract<TrainingEvent, { type: 'end' }>;
@@ -136,6 +139,8 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
   log(`outputs: ${path.relative(process.cwd(), out) || '.'}/ (summary.json, metrics.jsonl, snapshots/, comparison.png${config.outputs.save_model ? ', model/' : ''}, pipeline.yaml)`);
   return summary;
 }
+
+function ignore(): void {}
 
 function round(v: number, digits: number): number {
   const f = 10 ** digits;
