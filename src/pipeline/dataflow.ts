@@ -11,7 +11,7 @@ import type { StageContext } from '../stages/stage.js';
 
 export interface PassOptions {
   readonly flow?: FlowControl;
-  readonly progress?: (bytesRead: number, totalBytes: number) => void;
+  readonly progress?: (bytesParsed: number, totalBytes: number, rows: number) => void;
 }
 
 /** Rows of one split, parsed and normalized, streamed from its CSV. */

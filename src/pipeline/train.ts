@@ -72,11 +72,12 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
       for (let epoch = 1; epoch <= epochs; epoch++) {
         const started = performance.now();
         const flow = new FlowControl(2);
-        let fileFraction = 0;
+        // Until an epoch has counted the rows, estimate them from the bytes per row parsed so far.
+        let estimatedRows = 0;
         let rows = 0;
         let lossSum = 0;
         await lastValueFrom(
-          splitBatches(config, 'train', epoch, { flow, progress: (read, total) => (fileFraction = read / total) }).pipe(
+          splitBatches(config, 'train', epoch, { flow, progress: (read, total, parsed) => (estimatedRows = (parsed * total) / read) }).pipe(
             mergeMap((batch) => {
               flow.acquire();
               return defer(() => t.step(batch.x, batch.target, batch.rows, batch.cols)).pipe(
@@ -89,7 +90,7 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
                     epochs,
                     rows,
                     loss: lossSum / rows,
-                    fraction: knownRows > 0 ? rows / knownRows : fileFraction,
+                    fraction: rows / (knownRows || estimatedRows || Number.POSITIVE_INFINITY),
                     seconds: (performance.now() - started) / 1000,
                   });
                 }),

@@ -15,7 +15,7 @@ export class ProgressBar {
   update(state: { label: string; fraction: number; rows: number; rowsPerS: number; loss: number }): void {
     if (!this.enabled) return;
     const now = Date.now();
-    if (now - this.lastDraw < 100 && state.fraction < 1) return;
+    if (now - this.lastDraw < 100) return;
     this.lastDraw = now;
     const width = 24;
     const f = Math.min(1, Math.max(0, state.fraction));

@@ -10,8 +10,8 @@ export interface CsvOptions {
   header: boolean;
   /** Column holding the label: its header name, or its 1-based number; null when there is none. */
   labelColumn: string | number | null;
-  /** Called as bytes are read, for progress bars. */
-  progress?: (bytesRead: number, totalBytes: number) => void;
+  /** Called every few rows with the bytes parsed so far, the file size and the rows emitted, for progress bars. */
+  progress?: (bytesParsed: number, totalBytes: number, rows: number) => void;
   /** Pauses reading while the consumer is busy. */
   flow?: FlowControl;
 }
@@ -31,14 +31,7 @@ export function csvRows(file: string, options: CsvOptions): Observable<Row> {
     const run = async () => {
       const size = await statCsv(file);
       stream = createReadStream(file, { highWaterMark: 1 << 20 });
-      let bytes = 0;
-      if (options.progress) {
-        const progress = options.progress;
-        stream.on('data', (chunk) => {
-          bytes += chunk.length;
-          progress(bytes, size);
-        });
-      }
+      const progress = options.progress;
       parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true });
       stream.on('error', (e) => parser?.destroy(e));
       stream.pipe(parser);
@@ -48,7 +41,7 @@ export function csvRows(file: string, options: CsvOptions): Observable<Row> {
       let columns = 0;
       let index = 0;
       let sawHeader = false;
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; bytes: number } }>) {
         if (subscriber.closed) return;
         const line = info.lines;
         if (origin === null) {
@@ -72,6 +65,7 @@ export function csvRows(file: string, options: CsvOptions): Observable<Row> {
           );
         }
         subscriber.next(toRow(origin, record, line, index++, labelIndex));
+        if (progress && index % 64 === 0) progress(info.bytes, size, index);
         if (options.flow?.blocked) await options.flow.ready();
       }
       if (index === 0) {
@@ -81,6 +75,7 @@ export function csvRows(file: string, options: CsvOptions): Observable<Row> {
           'point the pipeline at a CSV with at least one data row',
         );
       }
+      progress?.(size, size, index);
       subscriber.complete();
     };
     run().catch((e) => subscriber.error(translateParseError(file, e)));

@@ -90,10 +90,12 @@ describe('csvRows', () => {
     expect(e.message).toContain('no column named "class"');
   });
 
-  it('reports bytes read for progress', async () => {
-    const seen: number[] = [];
-    await read(fixture('tiny_train.csv'), { progress: (read, total) => seen.push(read / total) });
-    expect(seen.length).toBeGreaterThan(0);
-    expect(seen[seen.length - 1]).toBe(1);
+  it('reports bytes parsed and rows for progress, ending at the whole file', async () => {
+    const seen: Array<[number, number]> = [];
+    await read(fixture('tiny_train.csv'), { progress: (parsed, total, rows) => seen.push([parsed / total, rows]) });
+    expect(seen[0][1]).toBe(64);
+    expect(seen[0][0]).toBeGreaterThan(0.5);
+    expect(seen[0][0]).toBeLessThan(0.8);
+    expect(seen[seen.length - 1]).toEqual([1, 96]);
   });
 });
