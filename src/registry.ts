@@ -27,11 +27,7 @@ export class Registry<T extends { readonly type: string }> {
   get(type: string): T {
     const entry = this.entries.get(type);
     if (!entry) {
-      throw new AeflowError(
-        'TYPE_UNKNOWN',
-        `unknown ${this.kind} type "${type}"`,
-        `known ${this.kind} types: ${this.types().join(', ')}`,
-      );
+      throw new AeflowError('TYPE_UNKNOWN', `unknown ${this.kind} type "${type}"`, `known ${this.kind} types: ${this.types().join(', ')}`);
     }
     return entry;
   }

@@ -22,5 +22,12 @@ export function row(index: number, values: number[], label: number | null = inde
 }
 
 export function rowsOf(n: number, width = 3): Observable<Row> {
-  return of(...Array.from({ length: n }, (_, i) => row(i, Array.from({ length: width }, (_, j) => i * 10 + j))));
+  return of(
+    ...Array.from({ length: n }, (_, i) =>
+      row(
+        i,
+        Array.from({ length: width }, (_, j) => i * 10 + j),
+      ),
+    ),
+  );
 }

@@ -4,7 +4,12 @@ import { AeflowError } from '../errors.js';
 /** parseArgs with aeflow's usage errors: an unknown flag names the command's help. */
 export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: string[], options: T, usage: string) {
   try {
-    return parseArgs({ args: argv, options: { ...options, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: argv,
+      options: { ...options, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     throw new AeflowError('USAGE', `aeflow ${command}: ${(e as Error).message}`, `usage: ${usage}`);
   }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AeflowError } from '../errors.js';
 import { writeImageCsv } from '../sinks/imageCsv.js';
 import { readIdx } from '../sources/idx.js';
-import { bundledDigits, splitImages } from '../sources/mnistDigits.js';
+import { bundledDigits, type LabelledImages, splitImages } from '../sources/mnistDigits.js';
 import { parseCommand } from './args.js';
 
 const usage = 'aeflow data mnist|fashion-mnist [--out DIR] [--if-missing] [--source DIR]';
@@ -21,14 +21,14 @@ export async function dataCommand(argv: string[]): Promise<number> {
   }
   const out = path.resolve(values.out ?? 'data');
   const name = positionals[0];
-  const files =
-    name === 'mnist' ? ['mnist_train.csv', 'mnist_test.csv'] : name === 'fashion-mnist' ? ['fashion_train.csv', 'fashion_test.csv'] : null;
+  const files = name === 'mnist' ? ['mnist_train.csv', 'mnist_test.csv'] : name === 'fashion-mnist' ? ['fashion_train.csv', 'fashion_test.csv'] : null;
   if (!files) throw new AeflowError('USAGE', `unknown data set "${name}"`, 'known data sets: mnist (bundled digits), fashion-mnist (Debian package)');
   const targets = files.map((f) => path.join(out, f));
   if (values['if-missing'] && targets.every((t) => existsSync(t))) return 0;
   mkdirSync(out, { recursive: true });
 
-  let train, test;
+  let train: LabelledImages;
+  let test: LabelledImages;
   if (name === 'mnist') {
     [train, test] = splitImages(bundledDigits(), 8000, 0);
   } else {
@@ -45,6 +45,8 @@ export async function dataCommand(argv: string[]): Promise<number> {
   }
   await writeImageCsv(targets[0], train);
   await writeImageCsv(targets[1], test);
-  console.log(`${name}: wrote ${path.relative(process.cwd(), targets[0])} (${train.labels.length} rows) and ${path.relative(process.cwd(), targets[1])} (${test.labels.length} rows)`);
+  console.log(
+    `${name}: wrote ${path.relative(process.cwd(), targets[0])} (${train.labels.length} rows) and ${path.relative(process.cwd(), targets[1])} (${test.labels.length} rows)`,
+  );
   return 0;
 }

@@ -68,7 +68,11 @@ export async function encodeCommand(argv: string[]): Promise<number> {
           if (!checked) {
             checked = true;
             if (b.cols !== model.inputs) {
-              throw new AeflowError('MODEL_INPUT_MISMATCH', `${values.input} has ${b.cols} feature columns, the encoder takes ${model.inputs}`, 'check --label-column and that this is the data the model was trained on');
+              throw new AeflowError(
+                'MODEL_INPUT_MISMATCH',
+                `${values.input} has ${b.cols} feature columns, the encoder takes ${model.inputs}`,
+                'check --label-column and that this is the data the model was trained on',
+              );
             }
             features = new FeaturesCsv(values.out as string, model.outputs, b.labels !== null);
           }

@@ -97,7 +97,11 @@ export async function loadPipeline(file: string, sets: readonly string[] = [], c
   }
   const parsed = pipelineSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new AeflowError('CONFIG_INVALID', `${file} has ${describeCount(parsed.error.issues.length)}:\n${formatIssues(parsed.error.issues, locate)}`, `see README "Pipeline YAML" or config/pipeline.schema.json`);
+    throw new AeflowError(
+      'CONFIG_INVALID',
+      `${file} has ${describeCount(parsed.error.issues.length)}:\n${formatIssues(parsed.error.issues, locate)}`,
+      `see README "Pipeline YAML" or config/pipeline.schema.json`,
+    );
   }
   const config = parsed.data;
   for (const key of pathKeys) {
@@ -134,7 +138,10 @@ function plainMessage(issue: z.core.$ZodIssue): string {
 }
 
 function dotted(keyPath: KeyPath): string {
-  return keyPath.map((k) => (typeof k === 'number' ? `[${k}]` : k)).join('.').replace(/\.\[/g, '[');
+  return keyPath
+    .map((k) => (typeof k === 'number' ? `[${k}]` : k))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }
 
 function nodeAt(doc: Document, keyPath: ReadonlyArray<string | number>): { range?: [number, number, number] | null } | null {

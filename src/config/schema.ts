@@ -52,7 +52,10 @@ const dataSchema = z
     /** Raw values must lie in [0, scale] and are divided by it (255 for 8-bit pixels); null: used as they are. */
     scale: z.number().positive().nullable().default(255),
     /** Image shape for snapshots; square from the column count when left out. */
-    image: z.object({ width: z.number().int().min(1), height: z.number().int().min(1) }).strict().optional(),
+    image: z
+      .object({ width: z.number().int().min(1), height: z.number().int().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 

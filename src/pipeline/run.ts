@@ -85,11 +85,23 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     error: () => progress.clear(),
   });
   // metrics.jsonl: one line per epoch. (A failure is reported once, by the awaited stream below.)
-  events$.pipe(filter((e) => e.type === 'epoch')).subscribe({ error: ignore, next: (e) => {
-    epochs.push(e);
-    const line = { epoch: e.epoch, train_loss: e.trainLoss, test_loss: e.testLoss, seconds: round(e.seconds, 3), samples_per_s: Math.round(e.samplesPerS), rows: e.rows, test_rows: e.testRows, tensors: e.tensors };
-    appendFileSync(metricsFile, JSON.stringify(line) + '\n');
-  } });
+  events$.pipe(filter((e) => e.type === 'epoch')).subscribe({
+    error: ignore,
+    next: (e) => {
+      epochs.push(e);
+      const line = {
+        epoch: e.epoch,
+        train_loss: e.trainLoss,
+        test_loss: e.testLoss,
+        seconds: round(e.seconds, 3),
+        samples_per_s: Math.round(e.samplesPerS),
+        rows: e.rows,
+        test_rows: e.testRows,
+        tensors: e.tensors,
+      };
+      appendFileSync(metricsFile, JSON.stringify(line) + '\n');
+    },
+  });
   // Snapshots.
   events$.pipe(filter((e) => e.type === 'epoch')).subscribe({
     error: ignore,
@@ -136,7 +148,9 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     `done: test loss ${summary.test_loss.toFixed(5)}, train loss ${summary.train_loss.toFixed(5)} after ${summary.epochs} epochs; ` +
       `${summary.samples_per_s.toLocaleString('en-US')} samples/s on ${summary.backend}; ${summary.wall_s.toFixed(1)} s in all`,
   );
-  log(`outputs: ${path.relative(process.cwd(), out) || '.'}/ (summary.json, metrics.jsonl, snapshots/, comparison.png${config.outputs.save_model ? ', model/' : ''}, pipeline.yaml)`);
+  log(
+    `outputs: ${path.relative(process.cwd(), out) || '.'}/ (summary.json, metrics.jsonl, snapshots/, comparison.png${config.outputs.save_model ? ', model/' : ''}, pipeline.yaml)`,
+  );
   return summary;
 }
 

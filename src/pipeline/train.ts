@@ -8,9 +8,30 @@ import { describeDataflow, splitBatches, splitRows } from './dataflow.js';
 
 /** What a training run tells its side branches; sinks subscribe to these and only write. */
 export type TrainingEvent =
-  | { type: 'start'; pipeline: string; dataflow: string; backend: BackendName; skipped: Array<{ name: BackendName; reason: string }>; workers: number; parameters: number }
+  | {
+      type: 'start';
+      pipeline: string;
+      dataflow: string;
+      backend: BackendName;
+      skipped: Array<{ name: BackendName; reason: string }>;
+      workers: number;
+      parameters: number;
+    }
   | { type: 'batch'; epoch: number; epochs: number; rows: number; loss: number; fraction: number; seconds: number }
-  | { type: 'epoch'; epoch: number; epochs: number; trainLoss: number; testLoss: number; seconds: number; samplesPerS: number; rows: number; testRows: number; tensors: number; log: boolean; snapshot: Snapshot | null }
+  | {
+      type: 'epoch';
+      epoch: number;
+      epochs: number;
+      trainLoss: number;
+      testLoss: number;
+      seconds: number;
+      samplesPerS: number;
+      rows: number;
+      testRows: number;
+      tensors: number;
+      log: boolean;
+      snapshot: Snapshot | null;
+    }
   | { type: 'end'; final: Snapshot; trainer: Trainer };
 
 /** Reconstructions of the preview images (the first rows×cols test rows) after an epoch. */
@@ -61,7 +82,9 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
       const width = previewX[0].length;
       const snapshot = async (epoch: number): Promise<Snapshot> => {
         const packed = new Float32Array(previewX.length * width);
-        previewX.forEach((x, i) => packed.set(x, i * width));
+        previewX.forEach((x, i) => {
+          packed.set(x, i * width);
+        });
         const y = await t.reconstruct(packed, previewX.length, width);
         return { epoch, inputs: previewX, reconstructions: previewX.map((_, i) => y.slice(i * width, (i + 1) * width)) };
       };
@@ -109,7 +132,20 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
         if (snap) last = snap;
         // Live tensors in the worker: flat from epoch to epoch unless something leaks.
         const { numTensors } = await t.memory();
-        subscriber.next({ type: 'epoch', epoch, epochs, trainLoss: lossSum / rows, testLoss: test.loss, seconds, samplesPerS: rows / seconds, rows, testRows: test.rows, tensors: numTensors, log, snapshot: snap });
+        subscriber.next({
+          type: 'epoch',
+          epoch,
+          epochs,
+          trainLoss: lossSum / rows,
+          testLoss: test.loss,
+          seconds,
+          samplesPerS: rows / seconds,
+          rows,
+          testRows: test.rows,
+          tensors: numTensors,
+          log,
+          snapshot: snap,
+        });
       }
       handedOver = true;
       subscriber.next({ type: 'end', final: last ?? (await snapshot(epochs)), trainer: t });
@@ -129,7 +165,9 @@ async function evaluate(loaded: LoadedPipeline, trainer: Trainer, workers: numbe
     splitBatches(loaded.config, 'test', 0, { flow }).pipe(
       mergeMap((batch) => {
         flow.acquire();
-        return from(trainer.evaluate(batch.x, batch.target, batch.rows, batch.cols).then((loss) => ({ loss, rows: batch.rows }))).pipe(finalize(() => flow.release()));
+        return from(trainer.evaluate(batch.x, batch.target, batch.rows, batch.cols).then((loss) => ({ loss, rows: batch.rows }))).pipe(
+          finalize(() => flow.release()),
+        );
       }, workers + 1),
       reduce((acc, b) => ({ sum: acc.sum + b.loss * b.rows, rows: acc.rows + b.rows }), { sum: 0, rows: 0 }),
     ),

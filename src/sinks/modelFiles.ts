@@ -39,7 +39,11 @@ export async function readLayersModel(location: string): Promise<LayersModelFile
     );
   }
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new AeflowError('MODEL_NOT_FOUND', `${file}: not a tfjs LayersModel (no modelTopology / weightsManifest)`, 'pass a model folder written by `aeflow run`');
+    throw new AeflowError(
+      'MODEL_NOT_FOUND',
+      `${file}: not a tfjs LayersModel (no modelTopology / weightsManifest)`,
+      'pass a model folder written by `aeflow run`',
+    );
   }
   const weightSpecs: unknown[] = [];
   const parts: Uint8Array[] = [];

@@ -109,12 +109,7 @@ function parseNumber(origin: RowOrigin, s: string, line: number, column: number)
   );
 }
 
-function resolveLabelColumn(
-  file: string,
-  header: string[] | null,
-  columns: number,
-  label: string | number | null,
-): number {
+function resolveLabelColumn(file: string, header: string[] | null, columns: number, label: string | number | null): number {
   if (label === null) return -1;
   if (typeof label === 'number') {
     if (label >= 1 && label <= columns) return label - 1;
@@ -129,7 +124,10 @@ function resolveLabelColumn(
   throw new AeflowError(
     'CSV_HEADER_INVALID',
     header
-      ? `${at(file, 1)}: no column named "${label}" in the header (it starts ${header.slice(0, 4).map((h) => JSON.stringify(h)).join(', ')}…)`
+      ? `${at(file, 1)}: no column named "${label}" in the header (it starts ${header
+          .slice(0, 4)
+          .map((h) => JSON.stringify(h))
+          .join(', ')}…)`
       : `${file}: label column "${label}" is named, but data.header is false`,
     'set data.label_column to a header name, a 1-based column number, or null when the file has no labels',
   );
@@ -137,7 +135,7 @@ function resolveLabelColumn(
 
 /** Checks the path before streaming so a missing file or a folder gets a clear message. Returns its size. */
 export async function statCsv(file: string): Promise<number> {
-  let stat;
+  let stat: Awaited<ReturnType<typeof fs.stat>>;
   try {
     stat = await fs.stat(file);
   } catch {

@@ -51,7 +51,11 @@ export class WorkerPool {
       response = await this.pools[replica].run(request, { transferList: transfer as ArrayBuffer[], signal: this.signal ?? null });
     } catch (e) {
       if ((e as Error).name === 'AbortError') throw e;
-      throw new AeflowError('WORKER_FAILED', `worker ${replica} failed during "${request.kind}": ${(e as Error).message}`, 'rerun with --verbose; if the worker ran out of memory, use smaller batches');
+      throw new AeflowError(
+        'WORKER_FAILED',
+        `worker ${replica} failed during "${request.kind}": ${(e as Error).message}`,
+        'rerun with --verbose; if the worker ran out of memory, use smaller batches',
+      );
     }
     if (!response.ok) throw fromSerialized(response.error);
     return response.result;

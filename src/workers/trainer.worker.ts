@@ -112,7 +112,12 @@ const handlers: Handlers = {
 
   weights() {
     const r = current();
-    return { weights: r.model.variables().map((v) => v.dataSync() as Float32Array).map((a) => a.slice()) };
+    return {
+      weights: r.model
+        .variables()
+        .map((v) => v.dataSync() as Float32Array)
+        .map((a) => a.slice()),
+    };
   },
 
   async save({ dir }) {
@@ -145,12 +150,20 @@ const handlers: Handlers = {
     const files = await readLayersModel(model);
     loaded?.dispose();
     loaded = await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: files.modelTopology as tf.io.ModelArtifacts['modelTopology'], weightSpecs: files.weightSpecs as tf.io.WeightsManifestEntry[], weightData: files.weightData }),
+      tf.io.fromMemory({
+        modelTopology: files.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+        weightSpecs: files.weightSpecs as tf.io.WeightsManifestEntry[],
+        weightData: files.weightData,
+      }),
     );
     const inputShape = loaded.inputs[0].shape;
     const outputShape = loaded.outputs[0].shape;
     if (inputShape.length !== 2 || outputShape.length !== 2) {
-      throw new AeflowError('MODEL_INPUT_MISMATCH', `${model}: expected a model from rows to rows, got input ${JSON.stringify(inputShape)}`, 'pass an encoder written by `aeflow run`');
+      throw new AeflowError(
+        'MODEL_INPUT_MISMATCH',
+        `${model}: expected a model from rows to rows, got input ${JSON.stringify(inputShape)}`,
+        'pass an encoder written by `aeflow run`',
+      );
     }
     return { backend: selection.name, inputs: inputShape[1] as number, outputs: outputShape[1] as number };
   },
@@ -170,7 +183,12 @@ const handlers: Handlers = {
 };
 
 function current(): Replica {
-  if (!replica) throw new AeflowError('WORKER_FAILED', 'the worker has no model (it was restarted or never initialised)', 'rerun; if it repeats, rerun with --verbose and report it');
+  if (!replica)
+    throw new AeflowError(
+      'WORKER_FAILED',
+      'the worker has no model (it was restarted or never initialised)',
+      'rerun; if it repeats, rerun with --verbose and report it',
+    );
   return replica;
 }
 

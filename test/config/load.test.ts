@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { checkAgainstData, loadPipeline, parseSet } from '../../src/config/load.js';
 import { fixture } from '../helpers.js';
 
-const failure = (p: Promise<unknown>) => p.then(() => null, (e) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e) => e,
+  );
 
 describe('loadPipeline', () => {
   it('loads a good pipeline with defaults filled in and paths resolved against the YAML file', async () => {
@@ -14,16 +18,22 @@ describe('loadPipeline', () => {
     expect(config.data.header).toBe(true);
     expect(config.optimizer).toEqual({ type: 'adam', learning_rate: 0.02, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     expect(config.loss).toBe('half-mse');
-    expect(config.stages).toEqual([{ type: 'shuffle', window: 32 }, { type: 'batch', size: 16 }]);
+    expect(config.stages).toEqual([
+      { type: 'shuffle', window: 32 },
+      { type: 'batch', size: 16 },
+    ]);
     expect(config.train.workers).toBe(1);
     expect(await checkAgainstData(loaded)).toEqual({ width: 16 });
   });
 
-  it('the reference pipeline is the brief\'s configuration', async () => {
+  it("the reference pipeline is the brief's configuration", async () => {
     const { config } = await loadPipeline(path.join(fixture('..'), '..', 'pipelines', 'mnist.yaml'));
     expect(config.model).toMatchObject({ type: 'dense-autoencoder', encoder: [784, 256, 128, 100], activation: 'sigmoid', init: 'torch' });
     expect(config.optimizer).toMatchObject({ type: 'adam', learning_rate: 0.01 });
-    expect(config.stages).toEqual([{ type: 'shuffle', window: 10000 }, { type: 'batch', size: 256 }]);
+    expect(config.stages).toEqual([
+      { type: 'shuffle', window: 10000 },
+      { type: 'batch', size: 256 },
+    ]);
     expect(config.loss).toBe('half-mse');
     expect(config.seed).toBe(0);
     expect(config.train).toMatchObject({ epochs: 10, log_every: 2 });
@@ -73,7 +83,11 @@ describe('loadPipeline', () => {
   });
 
   it('--set overrides any key, reads values as YAML, resolves paths against the working folder', async () => {
-    const loaded = await loadPipeline(fixture('tiny.yaml'), ['train.epochs=7', 'data.test=other/test.csv', 'stages.1.size=8', 'model.encoder=[16, 4]'], '/somewhere');
+    const loaded = await loadPipeline(
+      fixture('tiny.yaml'),
+      ['train.epochs=7', 'data.test=other/test.csv', 'stages.1.size=8', 'model.encoder=[16, 4]'],
+      '/somewhere',
+    );
     expect(loaded.config.train.epochs).toBe(7);
     expect(loaded.config.data.test).toBe('/somewhere/other/test.csv');
     expect(loaded.config.stages[1]).toEqual({ type: 'batch', size: 8 });

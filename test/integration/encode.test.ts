@@ -17,7 +17,9 @@ function serve(dir: string): Promise<{ server: Server; url: string }> {
       res.writeHead(404).end();
     }
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })),
+  );
 }
 
 const csvNumbers = (file: string) =>
@@ -69,7 +71,7 @@ describe('saved models and aeflow encode', () => {
     const x = tf.tensor2d(input.map((row) => row.slice(1).map((v) => v / 255)));
     const expected = (encoder.predict(x) as tf.Tensor).arraySync() as number[][];
     let maxDiff = 0;
-    expected.forEach((z, i) => z.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - features[i][j + 1])))));
+    for (const [i, z] of expected.entries()) for (const [j, v] of z.entries()) maxDiff = Math.max(maxDiff, Math.abs(v - features[i][j + 1]));
     expect(maxDiff).toBeLessThan(1e-5);
     // the codes differ between rows (the encoder is not constant)
     expect(new Set(features.map((f) => f[1].toFixed(4))).size).toBeGreaterThan(1);

@@ -38,7 +38,15 @@ describe('aeflow run (real worker, tiny CSV)', () => {
   });
 
   it('writes every output', () => {
-    for (const f of ['summary.json', 'metrics.jsonl', 'pipeline.yaml', 'comparison.png', 'snapshots/epoch-010.png', 'snapshots/epoch-020.png', 'snapshots/epoch-030.png']) {
+    for (const f of [
+      'summary.json',
+      'metrics.jsonl',
+      'pipeline.yaml',
+      'comparison.png',
+      'snapshots/epoch-010.png',
+      'snapshots/epoch-020.png',
+      'snapshots/epoch-030.png',
+    ]) {
       expect(existsSync(path.join(tmp.dir, f)), f).toBe(true);
     }
     for (const part of ['autoencoder', 'encoder', 'decoder']) {
@@ -64,7 +72,9 @@ describe('aeflow run (real worker, tiny CSV)', () => {
   });
 
   it('prints the dataflow, the backend and the reported epochs', () => {
-    expect(lines[0]).toContain('csv(tiny_train.csv) -> normalize(/255) -> shuffle(window 32) -> batch(16) -> train(dense-ae 16-8-4 | 4-8-16 sigmoid x1 worker, wasm)');
+    expect(lines[0]).toContain(
+      'csv(tiny_train.csv) -> normalize(/255) -> shuffle(window 32) -> batch(16) -> train(dense-ae 16-8-4 | 4-8-16 sigmoid x1 worker, wasm)',
+    );
     expect(lines.some((l) => l.startsWith('backend: wasm'))).toBe(true);
     expect(lines.filter((l) => l.startsWith('epoch'))).toHaveLength(30);
     expect(lines.some((l) => l.startsWith('done: test loss'))).toBe(true);

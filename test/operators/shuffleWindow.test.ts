@@ -21,7 +21,7 @@ describe('shuffleWindow', () => {
   it('respects the window: the i-th output arrived among the first i + window inputs', async () => {
     const window = 10;
     const out = await shuffled(300, window, 3);
-    out.forEach((value, i) => expect(value).toBeLessThan(i + window));
+    for (const [i, value] of out.entries()) expect(value).toBeLessThan(i + window);
     // and it does move items that far: some item leaves at the edge of what the window allows
     expect(out.some((value, i) => value >= i + window - 2)).toBe(true);
   });
@@ -50,7 +50,10 @@ describe('shuffleWindow', () => {
   });
 
   it('passes errors on and rejects a window below 1', async () => {
-    const failing = concat(of(1, 2), throwError(() => new Error('boom')));
+    const failing = concat(
+      of(1, 2),
+      throwError(() => new Error('boom')),
+    );
     await expect(lastValueFrom(failing.pipe(shuffleWindow(5, 0), toArray()))).rejects.toThrow('boom');
     expect(() => shuffleWindow(0, 0)).toThrow(/window/);
   });

@@ -7,7 +7,11 @@ import { fixture, tempDir } from '../helpers.js';
 
 const read = (file: string, options: Partial<Parameters<typeof csvRows>[1]> = {}) =>
   lastValueFrom(csvRows(file, { header: true, labelColumn: 'label', ...options }).pipe(toArray()));
-const failure = (file: string, options: Partial<Parameters<typeof csvRows>[1]> = {}) => read(file, options).then(() => null, (e) => e);
+const failure = (file: string, options: Partial<Parameters<typeof csvRows>[1]> = {}) =>
+  read(file, options).then(
+    () => null,
+    (e) => e,
+  );
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -33,7 +37,10 @@ describe('csvRows', () => {
   it('finds the label column by name or number, anywhere, or not at all', async () => {
     const file = write('label_last.csv', 'a,b,y\n1,2,7\n3,4,8\n');
     const byName = await read(file, { labelColumn: 'y' });
-    expect(byName.map((r) => [r.label, ...r.x])).toEqual([[7, 1, 2], [8, 3, 4]]);
+    expect(byName.map((r) => [r.label, ...r.x])).toEqual([
+      [7, 1, 2],
+      [8, 3, 4],
+    ]);
     const byNumber = await read(file, { labelColumn: 3 });
     expect(byNumber.map((r) => r.label)).toEqual([7, 8]);
     const none = await read(file, { labelColumn: null });
@@ -43,12 +50,18 @@ describe('csvRows', () => {
 
   it('reads files without a header', async () => {
     const rows = await read(write('noheader.csv', '1,2,3\n4,5,6\n'), { header: false, labelColumn: 1 });
-    expect(rows.map((r) => [r.line, r.label, ...r.x])).toEqual([[1, 1, 2, 3], [2, 4, 5, 6]]);
+    expect(rows.map((r) => [r.line, r.label, ...r.x])).toEqual([
+      [1, 1, 2, 3],
+      [2, 4, 5, 6],
+    ]);
   });
 
   it('accepts a byte-order mark, CRLF line ends, quoted headers, blank lines and no final newline', async () => {
     const rows = await read(write('ordinary.csv', '\ufeff"label","a","b"\r\n1,2,3\r\n\r\n4,5,6'));
-    expect(rows.map((r) => [r.label, ...r.x])).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(rows.map((r) => [r.label, ...r.x])).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
   });
 
   it('a row with the wrong number of columns names file and line', async () => {
