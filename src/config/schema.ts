@@ -72,7 +72,8 @@ const optimizerSchema = z
 
 const trainSchema = z
   .object({
-    epochs: z.number().int().min(1),
+    /** Passes over the training data (a stacked autoencoder counts its own, in its model options). */
+    epochs: z.number().int().min(1).optional(),
     /** Worker threads training the model. */
     workers: z.number().int().min(1).default(1),
     /** `auto` takes tfjs-node when it loads, else wasm, else cpu. */
@@ -126,6 +127,17 @@ export const pipelineSchema = z
       ctx.addIssue({ code: 'custom', path: ['stages'], message: 'the stages need a `type: batch` stage, last' });
     } else if (batchAt !== p.stages.length - 1) {
       ctx.addIssue({ code: 'custom', path: ['stages', batchAt], message: 'the batch stage must come last' });
+    }
+    const model = models.get(p.model.type);
+    if (model.trainEpochs === 'required' && p.train.epochs === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['train', 'epochs'], message: `required (the number of passes over the training data)` });
+    }
+    if (model.trainEpochs === 'forbidden' && p.train.epochs !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['train', 'epochs'],
+        message: `a ${p.model.type} counts its epochs in model.layer_epochs and model.fine_tune_epochs; remove train.epochs`,
+      });
     }
     if (p.data.image && p.model) {
       const width = models.get(p.model.type).inputWidth(p.model);

@@ -1,59 +1,84 @@
-import * as tf from '@tensorflow/tfjs';
-import { activate, type DenseFn } from './dense.js';
-import { initDense } from './init.js';
-import type { DenseAutoencoderSpec, DenseLayerSpec } from './layers.js';
+import type * as tf from '@tensorflow/tfjs';
+import { applyDense, type DenseFn, type DenseVariables, makeDense } from './dense.js';
+import type { DenseAutoencoderSpec } from './layers.js';
+import { type LossName, reconstructionLoss } from './losses.js';
+import type { LossValue, TrainableModel } from './trainable.js';
 
-export interface DenseVariables {
-  readonly spec: DenseLayerSpec;
-  readonly w: tf.Variable<tf.Rank.R2>;
-  readonly b: tf.Variable<tf.Rank.R1>;
-}
-
-/** A trainable variable from a tensor, which is then disposed. */
-function variable<R extends tf.Rank>(initial: tf.Tensor<R>): tf.Variable<R> {
-  const v = tf.variable(initial, true);
-  initial.dispose();
-  return v;
-}
-
-/** A dense autoencoder as trainable tfjs variables. Owns its variables: `dispose()` frees them. */
-export class DenseAutoencoder {
+/**
+ * A dense autoencoder as trainable tfjs variables. In a greedy layer phase (stacked autoencoders), encoder
+ * layer k and its mirror decoder layer learn to reconstruct the codes of the frozen layers below; the rest
+ * stays untouched.
+ */
+export class DenseAutoencoder implements TrainableModel {
   readonly encoder: DenseVariables[];
   readonly decoder: DenseVariables[];
+  private layer: number | null = null;
 
   constructor(
     readonly spec: DenseAutoencoderSpec,
     private readonly dense: DenseFn,
+    private readonly lossName: LossName,
   ) {
-    const make = (layers: readonly DenseLayerSpec[], part: string) =>
-      layers.map((layer, i) => {
-        const { w, b } = initDense(layer, spec.init, spec.seed, `${part}-${i}`);
-        return { spec: layer, w: variable(tf.tensor2d(w, [layer.inputs, layer.units])), b: variable(tf.tensor1d(b)) };
-      });
-    this.encoder = make(spec.encoder, 'encoder');
-    this.decoder = make(spec.decoder, 'decoder');
+    this.encoder = spec.encoder.map((l, i) => makeDense(l, spec.init, spec.seed, `encoder-${i}`));
+    this.decoder = spec.decoder.map((l, i) => makeDense(l, spec.init, spec.seed, `decoder-${i}`));
   }
 
-  private run(layers: readonly DenseVariables[], x: tf.Tensor2D): tf.Tensor2D {
-    let h = x;
-    for (const l of layers) h = activate(this.dense(h, l.w, l.b), l.spec.activation);
-    return h;
+  setPhase(layer: number | null): void {
+    if (layer !== null && !(layer >= 1 && layer <= this.encoder.length && this.encoder.length === this.decoder.length)) {
+      throw new RangeError(`no greedy layer ${layer} in a ${this.encoder.length}-layer encoder / ${this.decoder.length}-layer decoder`);
+    }
+    this.layer = layer;
+  }
+
+  /** The mirror decoder layer of encoder layer k (1-based): the decoder runs the layers in reverse. */
+  private mirror(k: number): DenseVariables {
+    return this.decoder[this.decoder.length - k];
+  }
+
+  trainableVariables(): tf.Variable[] {
+    if (this.layer === null) return this.variables();
+    const k = this.layer;
+    const pair = [this.encoder[k - 1], this.mirror(k)];
+    return pair.flatMap((l) => [l.w, l.b]);
+  }
+
+  variables(): tf.Variable[] {
+    return [...this.encoder, ...this.decoder].flatMap((l) => [l.w, l.b]);
+  }
+
+  loss(x: tf.Tensor2D, target: tf.Tensor2D): LossValue {
+    if (this.layer === null) {
+      const total = reconstructionLoss(this.lossName, this.reconstruct(x), target);
+      return { total, terms: {} };
+    }
+    const below = this.encoder.slice(0, this.layer - 1);
+    // The frozen layers' codes of the (possibly noisy) input and of the clean target. They depend on no
+    // trainable variable, so backpropagation prunes them.
+    const input = applyDense(this.dense, below, x);
+    const clean = target === x ? input : applyDense(this.dense, below, target);
+    const code = applyDense(this.dense, [this.encoder[this.layer - 1]], input);
+    const recon = applyDense(this.dense, [this.mirror(this.layer)], code);
+    return { total: reconstructionLoss(this.lossName, recon, clean), terms: {} };
   }
 
   encode(x: tf.Tensor2D): tf.Tensor2D {
-    return this.run(this.encoder, x);
+    return applyDense(this.dense, this.encoder, x);
   }
 
   decode(z: tf.Tensor2D): tf.Tensor2D {
-    return this.run(this.decoder, z);
+    return applyDense(this.dense, this.decoder, z);
   }
 
   reconstruct(x: tf.Tensor2D): tf.Tensor2D {
     return this.decode(this.encode(x));
   }
 
-  variables(): tf.Variable[] {
-    return [...this.encoder, ...this.decoder].flatMap((l) => [l.w, l.b]);
+  exportParts(): Array<[string, readonly DenseVariables[]]> {
+    return [
+      ['autoencoder', [...this.encoder, ...this.decoder]],
+      ['encoder', this.encoder],
+      ['decoder', this.decoder],
+    ];
   }
 
   dispose(): void {

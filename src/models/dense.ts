@@ -1,7 +1,35 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Activation } from './layers.js';
+import { initDense } from './init.js';
+import type { Activation, DenseLayerSpec, Initializer } from './layers.js';
 
 export type DenseFn = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+
+/** One dense layer's trainable weights. */
+export interface DenseVariables {
+  readonly spec: DenseLayerSpec;
+  readonly w: tf.Variable<tf.Rank.R2>;
+  readonly b: tf.Variable<tf.Rank.R1>;
+}
+
+/** A dense layer's variables, initialised from the seeded generator (same numbers on every backend). */
+export function makeDense(layer: DenseLayerSpec, init: Initializer, seed: number, label: string): DenseVariables {
+  const { w, b } = initDense(layer, init, seed, label);
+  return { spec: layer, w: variable(tf.tensor2d(w, [layer.inputs, layer.units])), b: variable(tf.tensor1d(b)) };
+}
+
+/** A trainable variable from a tensor, which is then disposed. */
+function variable<R extends tf.Rank>(initial: tf.Tensor<R>): tf.Variable<R> {
+  const v = tf.variable(initial, true);
+  initial.dispose();
+  return v;
+}
+
+/** Applies dense layers in order, each followed by its activation. */
+export function applyDense(dense: DenseFn, layers: readonly DenseVariables[], x: tf.Tensor2D): tf.Tensor2D {
+  let h = x;
+  for (const l of layers) h = activate(dense(h, l.w, l.b), l.spec.activation);
+  return h;
+}
 
 /** x·W + b with tfjs's own gradient (matMul with transposeA / transposeB in the backward pass). */
 export const plainDense: DenseFn = (x, w, b) => tf.add(tf.matMul(x, w), b);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DenseVariables } from './autoencoder.js';
+import type { DenseVariables } from './dense.js';
 
 /**
  * A standard tfjs LayersModel (Sequential of Dense layers) holding copies of the given weights, so any tfjs

@@ -25,7 +25,33 @@ export interface DenseAutoencoderSpec {
   readonly seed: number;
 }
 
-export type ModelSpec = DenseAutoencoderSpec;
+/**
+ * A VAE: `encoder` hidden layers, then two heads from the last hidden width to the latent size (mean and
+ * log-variance), then `decoder` from the latent size back to the input.
+ */
+export interface VariationalAutoencoderSpec {
+  readonly type: 'variational-autoencoder';
+  readonly encoder: readonly DenseLayerSpec[];
+  readonly latent: number;
+  readonly decoder: readonly DenseLayerSpec[];
+  readonly reconstruction: 'binary-crossentropy' | 'mse';
+  readonly beta: number;
+  readonly init: Initializer;
+  readonly seed: number;
+}
+
+export type ModelSpec = DenseAutoencoderSpec | VariationalAutoencoderSpec;
+
+/**
+ * A stretch of training with its own objective and a fresh optimizer. `layer` null trains the whole model;
+ * `layer` k (1-based) trains only encoder layer k and its mirror decoder layer on the codes of the frozen
+ * layers below it (greedy layer-wise pretraining).
+ */
+export interface Phase {
+  readonly name: string;
+  readonly epochs: number;
+  readonly layer: number | null;
+}
 
 /** Sizes [a, b, c] with one activation for all layers but the last -> layer specs a->b, b->c. */
 export function denseStack(sizes: readonly number[], activation: Activation, last: Activation): DenseLayerSpec[] {

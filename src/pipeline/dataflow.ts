@@ -42,9 +42,13 @@ export function trainBatchSize(config: Pipeline): number {
  * use the pipeline's batch size; evaluation passes use `train.eval_batch`.
  */
 export function splitBatches(config: Pipeline, split: 'train' | 'test', epoch: number, options: PassOptions = {}): Observable<Batch> {
-  const context: StageContext = { seed: config.seed, epoch: split === 'train' ? epoch : 0, split };
   const size = split === 'train' ? trainBatchSize(config) : config.train.eval_batch;
-  return splitRows(config, split, options).pipe(rowStages(config, context), batchRows(size));
+  return splitRows(config, split, options).pipe(rowStages(config, stageContext(config, split, epoch)), batchRows(size));
+}
+
+/** What the stages of one pass know: seed, epoch (0 outside training), split, and the values' range. */
+export function stageContext(config: Pipeline, split: StageContext['split'], epoch: number): StageContext {
+  return { seed: config.seed, epoch: split === 'train' ? epoch : 0, split, range: config.data.scale === null ? null : [0, 1] };
 }
 
 /** The dataflow in one line, as a run prints it at start. */

@@ -1,12 +1,15 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { filter, lastValueFrom, share, type Observable } from 'rxjs';
+import { filter, lastValueFrom, type Observable, share } from 'rxjs';
 import type { LoadedPipeline } from '../config/load.js';
 import { checkAgainstData } from '../config/load.js';
 import { models } from '../models/builtins.js';
-import { imageGrid, writePng } from '../sinks/imageGrid.js';
+import { consoleSink } from '../sinks/consoleLog.js';
+import { writePng } from '../sinks/imageGrid.js';
+import { MetricsFile } from '../sinks/metricsFile.js';
 import { ProgressBar } from '../sinks/progressBar.js';
-import { trainingEvents, type TrainingEvent, type TrainOptions } from './train.js';
+import { comparisonImage, generatedImages, snapshotImage } from '../sinks/snapshots.js';
+import { type EpochEvent, type TrainingEvent, type TrainOptions, trainingEvents } from './train.js';
 
 export interface RunOptions extends TrainOptions {
   /** The run folder (already chosen, see sinks/runFolder.ts). */
@@ -18,13 +21,19 @@ export interface RunOptions extends TrainOptions {
 
 export interface Summary {
   pipeline: string;
+  model: string;
   backend: string;
   workers: number;
   epochs: number;
+  phases: string[];
   rows: number;
   test_rows: number;
   train_loss: number;
   test_loss: number;
+  /** Named parts of the test loss (a VAE's reconstruction and kl). */
+  test_terms: Record<string, number>;
+  /** With a noise stage: the loss of the noisy test input against the clean one, what doing nothing scores. */
+  noisy_input_loss?: number;
   samples_per_s: number;
   train_s: number;
   wall_s: number;
@@ -33,10 +42,14 @@ export interface Summary {
   finished_at: string;
 }
 
+type Start = Extract<TrainingEvent, { type: 'start' }>;
+type End = Extract<TrainingEvent, { type: 'end' }>;
+
 /**
  * Runs a pipeline end to end: checks it against its data, trains, and writes the run folder: metrics.jsonl,
- * snapshots/, comparison.png, model/, pipeline.yaml and summary.json. Side branches (console, progress bar,
- * metrics, snapshots) each subscribe to the one shared stream of training events.
+ * snapshots/, comparison.png, model/, pipeline.yaml and summary.json (and a generative model's samples).
+ * Side branches (console and progress bar, metrics, snapshots) each subscribe to the one shared stream of
+ * training events and only write.
  */
 export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): Promise<Summary> {
   const started = performance.now();
@@ -48,94 +61,67 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
   const out = options.out;
   const snapshots = path.join(out, 'snapshots');
   mkdirSync(snapshots, { recursive: true });
-  writeFileSync(path.join(out, 'pipeline.yaml'), `# ${loaded.file}, resolved (defaults filled in, --set applied)\n${loaded.resolvedYaml()}`);
-  const metricsFile = path.join(out, 'metrics.jsonl');
-  writeFileSync(metricsFile, '');
-
-  // Images are square unless data.image says otherwise; a width that is no square leaves the last row short.
-  const inputs = models.get(config.model.type).inputWidth(config.model);
-  const width = config.data.image?.width ?? Math.ceil(Math.sqrt(inputs));
-  const height = config.data.image?.height ?? Math.ceil(inputs / width);
-  const grid = { width, height, rows: config.snapshots.rows, cols: config.snapshots.cols };
+  const pipelineFile = path.join(out, 'pipeline.yaml');
+  writeFileSync(pipelineFile, `# ${loaded.file}, resolved (defaults filled in, --set applied)\n${loaded.resolvedYaml()}`);
+  const metrics = new MetricsFile(path.join(out, 'metrics.jsonl'));
+  const shape = imageShape(loaded);
+  const { rows, cols } = config.snapshots;
 
   const events$: Observable<TrainingEvent> = trainingEvents(loaded, options).pipe(share());
-  let startEvent: Extract<TrainingEvent, { type: 'start' }> | null = null;
-  const epochs: Array<Extract<TrainingEvent, { type: 'epoch' }>> = [];
-
-  // Console and progress bar.
-  events$.subscribe({
-    next(e) {
-      if (e.type === 'start') {
-        startEvent = e;
-        log(`aeflow: ${e.pipeline}: ${e.dataflow}`);
-        for (const s of e.skipped) log(`backend: ${s.name} unavailable (${s.reason})`);
-        log(`backend: ${e.backend}, ${e.workers} worker${e.workers === 1 ? '' : 's'}, ${e.parameters.toLocaleString('en-US')} parameters`);
-      } else if (e.type === 'batch') {
-        progress.update({ label: `epoch ${e.epoch}/${e.epochs}`, fraction: e.fraction, rows: e.rows, rowsPerS: e.rows / e.seconds, loss: e.loss });
-      } else if (e.type === 'epoch') {
-        progress.clear();
-        if (e.log) {
-          log(
-            `epoch ${String(e.epoch).padStart(String(e.epochs).length)}/${e.epochs}  train loss ${e.trainLoss.toFixed(5)}  ` +
-              `test loss ${e.testLoss.toFixed(5)}  ${e.seconds.toFixed(1)} s  ${Math.round(e.samplesPerS).toLocaleString('en-US')} samples/s`,
-          );
-        }
-      }
-    },
-    error: () => progress.clear(),
-  });
-  // metrics.jsonl: one line per epoch. (A failure is reported once, by the awaited stream below.)
-  events$.pipe(filter((e) => e.type === 'epoch')).subscribe({
-    error: ignore,
+  const epochs: EpochEvent[] = [];
+  let start: Start | null = null;
+  // A failure is reported once, by the awaited stream below; the side branches ignore it.
+  const onError = { error: () => progress.clear() };
+  const epochs$ = events$.pipe(filter((e): e is EpochEvent => e.type === 'epoch'));
+  events$.subscribe({ next: consoleSink(log, progress), ...onError });
+  events$.pipe(filter((e): e is Start => e.type === 'start')).subscribe({ next: (e) => (start = e), ...onError });
+  epochs$.subscribe({
     next: (e) => {
       epochs.push(e);
-      const line = {
-        epoch: e.epoch,
-        train_loss: e.trainLoss,
-        test_loss: e.testLoss,
-        seconds: round(e.seconds, 3),
-        samples_per_s: Math.round(e.samplesPerS),
-        rows: e.rows,
-        test_rows: e.testRows,
-        tensors: e.tensors,
-      };
-      appendFileSync(metricsFile, JSON.stringify(line) + '\n');
+      metrics.append(e);
     },
+    ...onError,
   });
-  // Snapshots.
-  events$.pipe(filter((e) => e.type === 'epoch')).subscribe({
-    error: ignore,
-    next: (e) => {
-      if (e.snapshot) writePng(path.join(snapshots, `epoch-${String(e.epoch).padStart(3, '0')}.png`), imageGrid(e.snapshot.reconstructions, grid));
-    },
+  epochs$.pipe(filter((e) => e.snapshot !== null)).subscribe({
+    next: (e) => writePng(path.join(snapshots, `epoch-${String(e.epoch).padStart(3, '0')}.png`), snapshotImage(e.snapshot!, shape, rows, cols)),
+    ...onError,
   });
 
-  const end = (await lastValueFrom(events$.pipe(filter((e) => e.type === 'end')))) as Extract<TrainingEvent, { type: 'end' }>;
-  const outputs: Record<string, string> = { metrics: metricsFile, snapshots, pipeline: path.join(out, 'pipeline.yaml') };
+  const end = (await lastValueFrom(events$.pipe(filter((e): e is End => e.type === 'end')))) as End;
+  const outputs: Record<string, string> = { metrics: metrics.file, snapshots, pipeline: pipelineFile };
   try {
-    const n = end.final.inputs.length;
-    writePng(path.join(out, 'comparison.png'), imageGrid([...end.final.inputs, ...end.final.reconstructions], { ...grid, rows: 2, cols: n }));
     outputs.comparison = path.join(out, 'comparison.png');
+    writePng(outputs.comparison, comparisonImage(end.final, shape));
+    if (end.generated) {
+      for (const [name, image] of Object.entries(generatedImages(end.generated, shape, rows, cols))) {
+        outputs[name.replace('.png', '')] = path.join(out, name);
+        writePng(path.join(out, name), image);
+      }
+    }
     if (config.outputs.save_model) {
-      await end.trainer.save(path.join(out, 'model'));
       outputs.model = path.join(out, 'model');
+      await end.trainer.save(outputs.model);
     }
   } finally {
     await end.trainer.close();
   }
 
-  const lastEpoch = epochs[epochs.length - 1];
+  const last = epochs[epochs.length - 1];
   const trainSeconds = epochs.reduce((s, e) => s + e.seconds, 0);
-  const s = startEvent as Extract<TrainingEvent, { type: 'start' }> | null;
+  const s = start as Start | null;
   const summary: Summary = {
     pipeline: loaded.name,
+    model: config.model.type,
     backend: s?.backend ?? 'unknown',
     workers: s?.workers ?? 0,
     epochs: epochs.length,
-    rows: lastEpoch.rows,
-    test_rows: lastEpoch.testRows,
-    train_loss: lastEpoch.trainLoss,
-    test_loss: lastEpoch.testLoss,
+    phases: s?.phases.map((p) => p.name) ?? [],
+    rows: last.rows,
+    test_rows: last.testRows,
+    train_loss: last.trainLoss,
+    test_loss: last.testLoss,
+    test_terms: last.testTerms,
+    ...(last.noisyInputLoss === null ? {} : { noisy_input_loss: last.noisyInputLoss }),
     samples_per_s: Math.round(epochs.reduce((n, e) => n + e.rows, 0) / trainSeconds),
     train_s: round(trainSeconds, 2),
     wall_s: round((performance.now() - started) / 1000, 2),
@@ -145,16 +131,22 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
   };
   writeFileSync(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   log(
-    `done: test loss ${summary.test_loss.toFixed(5)}, train loss ${summary.train_loss.toFixed(5)} after ${summary.epochs} epochs; ` +
+    `done: test loss ${summary.test_loss.toFixed(5)}, train loss ${summary.train_loss.toFixed(5)} after ${summary.epochs} epochs` +
+      `${summary.noisy_input_loss === undefined ? '' : ` (the noisy input itself scores ${summary.noisy_input_loss.toFixed(5)})`}; ` +
       `${summary.samples_per_s.toLocaleString('en-US')} samples/s on ${summary.backend}; ${summary.wall_s.toFixed(1)} s in all`,
   );
-  log(
-    `outputs: ${path.relative(process.cwd(), out) || '.'}/ (summary.json, metrics.jsonl, snapshots/, comparison.png${config.outputs.save_model ? ', model/' : ''}, pipeline.yaml)`,
-  );
+  const files = Object.values(outputs).map((f) => path.basename(f) + (f === snapshots || f === outputs.model ? '/' : ''));
+  log(`outputs: ${path.relative(process.cwd(), out) || '.'}/ (summary.json, ${files.join(', ')})`);
   return summary;
 }
 
-function ignore(): void {}
+/** Images are square unless data.image says otherwise; a width that is no square leaves the last row short. */
+function imageShape(loaded: LoadedPipeline): { width: number; height: number } {
+  const { config } = loaded;
+  const inputs = models.get(config.model.type).inputWidth(config.model);
+  const width = config.data.image?.width ?? Math.ceil(Math.sqrt(inputs));
+  return { width, height: config.data.image?.height ?? Math.ceil(inputs / width) };
+}
 
 function round(v: number, digits: number): number {
   const f = 10 ** digits;

@@ -8,6 +8,8 @@ export interface StageContext {
   /** 1-based epoch of a training pass; 0 for passes that are not training (test, encode). */
   readonly epoch: number;
   readonly split: 'train' | 'test' | 'encode';
+  /** The range of the values reaching the stages ([0, 1] after scaling), or null when unknown. */
+  readonly range: readonly [number, number] | null;
 }
 
 /**

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { BackendChoice, BackendName } from '../backend.js';
 import { AeflowError, fromSerialized } from '../errors.js';
-import type { BatchPayload, Kind, Request, Requests, Response } from './protocol.js';
+import type { BatchPayload, Kind, Request, Requests, Response, StepResult } from './protocol.js';
 
 /**
  * The trainer worker file. From compiled code it sits beside this file; when this module runs from source
@@ -125,16 +125,16 @@ export class Trainer {
    * Trains on one batch; resolves with its mean loss. The batch's buffers are transferred. Steps run one
    * after another in call order, however many are requested at once.
    */
-  step(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<number> {
+  step(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<StepResult> {
     const next = this.queue.then(() => this.stepNow(x, target, rows, cols));
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async stepNow(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<number> {
+  private async stepNow(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<StepResult> {
     if (this.pool.size === 1) {
       const { batch, transfer } = payload(x, target, rows, cols);
-      return (await this.pool.call(0, { kind: 'step', ...batch }, transfer)).loss;
+      return this.pool.call(0, { kind: 'step', ...batch }, transfer);
     }
     // Data parallel: contiguous shares of the batch, gradients weighted by share size.
     const shares = splitRows(rows, this.pool.size);
@@ -145,19 +145,28 @@ export class Trainer {
       }),
     );
     const mean = new Float32Array(results[0].gradients.length);
-    let loss = 0;
+    const weights = shares.map(([, count]) => count / rows);
     results.forEach((r, i) => {
-      const w = shares[i][1] / rows;
-      loss += w * r.loss;
+      const w = weights[i];
       for (let j = 0; j < mean.length; j++) mean[j] += w * r.gradients[j];
     });
     await this.pool.broadcast({ kind: 'apply', gradients: mean });
-    return loss;
+    return weightedMean(results, weights);
   }
 
-  async evaluate(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<number> {
+  /** Starts a training phase on every replica (greedy layer k, or null for the whole model). */
+  async phase(layer: number | null): Promise<void> {
+    await this.queue;
+    await this.pool.broadcast({ kind: 'phase', layer });
+  }
+
+  async evaluate(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<Requests['evaluate']['result']> {
     const { batch, transfer } = payload(x, target, rows, cols);
-    return (await this.pool.call(this.pool.anyReplica(), { kind: 'evaluate', ...batch }, transfer)).loss;
+    return this.pool.call(this.pool.anyReplica(), { kind: 'evaluate', ...batch }, transfer);
+  }
+
+  async decode(z: Float32Array, rows: number, cols: number): Promise<{ y: Float32Array; cols: number }> {
+    return this.pool.call(0, { kind: 'decode', x: z.slice(), target: null, rows, cols });
   }
 
   async reconstruct(x: Float32Array, rows: number, cols: number): Promise<Float32Array> {
@@ -184,6 +193,17 @@ export class Trainer {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** Loss and terms of several shares of one batch, weighted by share. */
+function weightedMean(results: readonly StepResult[], weights: readonly number[]): StepResult {
+  let loss = 0;
+  const terms: Record<string, number> = {};
+  results.forEach((r, i) => {
+    loss += weights[i] * r.loss;
+    for (const [name, v] of Object.entries(r.terms)) terms[name] = (terms[name] ?? 0) + weights[i] * v;
+  });
+  return { loss, terms };
 }
 
 /** [start, count] shares of `rows`, as even as possible, empty shares left out. */

@@ -27,16 +27,27 @@ export interface BatchPayload {
   readonly cols: number;
 }
 
+/** A batch's mean loss and its named parts (empty for a plain autoencoder). */
+export interface StepResult {
+  readonly loss: number;
+  readonly terms: Record<string, number>;
+}
+
 export interface Requests {
   init: {
     request: { backend: BackendChoice; model: ModelSpec; optimizer: OptimizerSpec; loss: LossName; replica: number };
     result: { backend: BackendName; skipped: Array<{ name: BackendName; reason: string }>; parameters: number };
   };
-  step: { request: BatchPayload; result: { loss: number } };
-  gradients: { request: BatchPayload; result: { loss: number; gradients: Float32Array } };
+  /** Starts a training phase: `layer` k trains greedy layer k alone, null the whole model; fresh optimizer state. */
+  phase: { request: { layer: number | null }; result: Record<never, never> };
+  step: { request: BatchPayload; result: StepResult };
+  gradients: { request: BatchPayload; result: StepResult & { gradients: Float32Array } };
   apply: { request: { gradients: Float32Array }; result: Record<never, never> };
-  evaluate: { request: BatchPayload; result: { loss: number } };
+  /** The loss without training; `inputLoss` is the loss of the input itself against the target (doing nothing). */
+  evaluate: { request: BatchPayload; result: StepResult & { inputLoss: number | null } };
   reconstruct: { request: BatchPayload; result: { y: Float32Array } };
+  /** Decodes codes (x holds them, `cols` wide). */
+  decode: { request: BatchPayload; result: { y: Float32Array; cols: number } };
   encode: { request: BatchPayload; result: { z: Float32Array; cols: number } };
   weights: { request: Record<never, never>; result: { weights: Float32Array[] } };
   save: { request: { dir: string }; result: { parts: string[] } };

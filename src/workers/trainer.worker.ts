@@ -5,18 +5,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../backend.js';
 import { AeflowError, type SerializedError } from '../errors.js';
-import { DenseAutoencoder } from '../models/autoencoder.js';
+import { buildModel } from '../models/build.js';
 import { denseFor } from '../models/dense.js';
 import { modelArtifacts, toLayersModel } from '../models/export.js';
-import { reconstructionLoss, type LossName } from '../models/losses.js';
+import { type LossName, reconstructionLoss } from '../models/losses.js';
+import type { TrainableModel } from '../models/trainable.js';
 import { readLayersModel, writeLayersModel } from '../sinks/modelFiles.js';
 import type { BatchPayload, Kind, OptimizerSpec, Request, Requests, Response } from './protocol.js';
 import path from 'node:path';
 
 interface Replica {
   readonly backend: BackendName;
-  readonly model: DenseAutoencoder;
-  readonly optimizer: tf.Optimizer;
+  readonly model: TrainableModel;
+  optimizer: tf.Optimizer;
+  readonly optimizerSpec: OptimizerSpec;
   readonly loss: LossName;
 }
 
@@ -40,38 +42,59 @@ const handlers: Handlers = {
     const selection = await selectBackend(backend);
     replica?.model.dispose();
     replica?.optimizer.dispose();
-    const ae = new DenseAutoencoder(model, denseFor(selection.name));
-    replica = { backend: selection.name, model: ae, optimizer: makeOptimizer(optimizer), loss };
-    const parameters = ae.variables().reduce((n, v) => n + v.size, 0);
+    const built = buildModel(model, denseFor(selection.name), loss);
+    replica = { backend: selection.name, model: built, optimizer: makeOptimizer(optimizer), optimizerSpec: optimizer, loss };
+    const parameters = built.variables().reduce((n, v) => n + v.size, 0);
     return { backend: selection.name, skipped: [...selection.skipped], parameters };
+  },
+
+  phase({ layer }) {
+    const r = current();
+    r.model.setPhase(layer);
+    r.optimizer.dispose();
+    r.optimizer = makeOptimizer(r.optimizerSpec);
+    return {};
   },
 
   step(batch) {
     const r = current();
+    let terms: Record<string, tf.Scalar> = {};
     const cost = tf.tidy(() => {
       const [x, target] = inputs(batch);
-      return r.optimizer.minimize(() => reconstructionLoss(r.loss, r.model.reconstruct(x), target), true, r.model.variables()) as tf.Scalar;
+      return r.optimizer.minimize(
+        () => {
+          const value = r.model.loss(x, target, true);
+          terms = keepAll(value.terms);
+          return value.total;
+        },
+        true,
+        r.model.trainableVariables(),
+      ) as tf.Scalar;
     });
-    return { loss: readScalar(cost) };
+    return { loss: readScalar(cost), terms: readTerms(terms) };
   },
 
   gradients(batch) {
     const r = current();
-    const variables = r.model.variables();
+    const variables = r.model.trainableVariables();
+    let terms: Record<string, tf.Scalar> = {};
     const { value, grads } = tf.tidy(() => {
       const [x, target] = inputs(batch);
-      return tf.variableGrads(() => reconstructionLoss(r.loss, r.model.reconstruct(x), target), variables);
+      return tf.variableGrads(() => {
+        const v = r.model.loss(x, target, true);
+        terms = keepAll(v.terms);
+        return v.total;
+      }, variables);
     });
     const total = variables.reduce((n, v) => n + v.size, 0);
     const flat = new Float32Array(total);
     let offset = 0;
     for (const v of variables) {
-      const g = grads[v.name];
-      flat.set(g.dataSync() as Float32Array, offset);
+      flat.set(grads[v.name].dataSync() as Float32Array, offset);
       offset += v.size;
     }
     tf.dispose(grads);
-    return { loss: readScalar(value), gradients: flat };
+    return { loss: readScalar(value), terms: readTerms(terms), gradients: flat };
   },
 
   apply({ gradients }) {
@@ -79,7 +102,7 @@ const handlers: Handlers = {
     tf.tidy(() => {
       const named: tf.NamedTensorMap = {};
       let offset = 0;
-      for (const v of r.model.variables()) {
+      for (const v of r.model.trainableVariables()) {
         named[v.name] = tf.tensor(gradients.subarray(offset, offset + v.size), v.shape);
         offset += v.size;
       }
@@ -90,11 +113,23 @@ const handlers: Handlers = {
 
   evaluate(batch) {
     const r = current();
+    let terms: Record<string, tf.Scalar> = {};
+    let inputCost: tf.Scalar | null = null;
     const cost = tf.tidy(() => {
       const [x, target] = inputs(batch);
-      return reconstructionLoss(r.loss, r.model.reconstruct(x), target);
+      const value = r.model.loss(x, target, false);
+      terms = keepAll(value.terms);
+      if (target !== x) inputCost = tf.keep(reconstructionLoss(r.loss, x, target));
+      return value.total;
     });
-    return { loss: readScalar(cost) };
+    return { loss: readScalar(cost), terms: readTerms(terms), inputLoss: inputCost ? readScalar(inputCost) : null };
+  },
+
+  decode(batch) {
+    const r = current();
+    const y = tf.tidy(() => r.model.decode(inputs(batch)[0]));
+    const cols = y.shape[1];
+    return { y: readArray(y), cols };
   },
 
   reconstruct(batch) {
@@ -122,11 +157,7 @@ const handlers: Handlers = {
 
   async save({ dir }) {
     const r = current();
-    const parts: Array<[string, typeof r.model.encoder]> = [
-      ['autoencoder', [...r.model.encoder, ...r.model.decoder]],
-      ['encoder', r.model.encoder],
-      ['decoder', r.model.decoder],
-    ];
+    const parts = r.model.exportParts();
     for (const [name, layers] of parts) {
       const model = toLayersModel(layers, name);
       try {
@@ -208,6 +239,19 @@ function readArray(t: tf.Tensor): Float32Array {
   const data = t.dataSync() as Float32Array;
   t.dispose();
   return data;
+}
+
+/** Keeps scalars past the tidy they were made in; the caller reads and disposes them. */
+function keepAll(terms: Readonly<Record<string, tf.Scalar>>): Record<string, tf.Scalar> {
+  const kept: Record<string, tf.Scalar> = {};
+  for (const [name, t] of Object.entries(terms)) kept[name] = tf.keep(t);
+  return kept;
+}
+
+function readTerms(terms: Record<string, tf.Scalar>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, t] of Object.entries(terms)) out[name] = readScalar(t);
+  return out;
 }
 
 function readScalar(t: tf.Scalar): number {

@@ -13,8 +13,12 @@ describe('config/pipeline.schema.json', () => {
   it('lists every stage and model type', () => {
     const schema = pipelineJsonSchema() as { properties: Record<string, any> };
     const stageTypes = schema.properties.stages.items.anyOf.map((s: any) => s.properties.type.const);
-    expect(stageTypes).toEqual(['shuffle', 'batch']);
-    expect(schema.properties.model.anyOf.map((m: any) => m.properties.type.const)).toEqual(['dense-autoencoder']);
+    expect(stageTypes).toEqual(['shuffle', 'noise', 'batch']);
+    expect(schema.properties.model.anyOf.map((m: any) => m.properties.type.const)).toEqual([
+      'dense-autoencoder',
+      'stacked-autoencoder',
+      'variational-autoencoder',
+    ]);
     expect(schema.properties.train.additionalProperties).toBe(false);
   });
 });

@@ -55,7 +55,7 @@ describe('loadPipeline', () => {
   it('lists every problem: unknown stage type, impossible layer sizes, wrong types', async () => {
     const e = await failure(loadPipeline(fixture('bad_types.yaml')));
     expect(e.message).toContain('has 3 problems');
-    expect(e.message).toContain('bad_types.yaml:5:5: stages[0].type: unknown stage type "shufle"; known types: shuffle, batch');
+    expect(e.message).toContain('bad_types.yaml:5:5: stages[0].type: unknown stage type "shufle"; known types: shuffle, noise, batch');
     expect(e.message).toContain('bad_types.yaml:12:19: model.decoder[2]: the decoder must end at the input width 16, got 15');
     expect(e.message).toContain('bad_types.yaml:14:3: train.epochs');
   });

@@ -1,0 +1,48 @@
+import type { TrainingEvent } from '../pipeline/train.js';
+import type { ProgressBar } from './progressBar.js';
+
+/** The console side branch: the dataflow and backend at start, phases, the progress bar, one line per reported epoch. */
+export function consoleSink(log: (line: string) => void, progress: ProgressBar): (e: TrainingEvent) => void {
+  let phased = false;
+  return (e) => {
+    switch (e.type) {
+      case 'start':
+        log(`aeflow: ${e.pipeline}: ${e.dataflow}`);
+        for (const s of e.skipped) log(`backend: ${s.name} unavailable (${s.reason})`);
+        log(`backend: ${e.backend}, ${e.workers} worker${e.workers === 1 ? '' : 's'}, ${e.parameters.toLocaleString('en-US')} parameters`);
+        break;
+      case 'phase':
+        phased = true;
+        log(
+          `phase ${e.index}/${e.phases} ${e.phase.name}: ${e.phase.epochs} epoch${e.phase.epochs === 1 ? '' : 's'}, ` +
+            (e.phase.layer === null ? 'the whole model' : `encoder layer ${e.phase.layer} and its mirror; the layers below frozen`),
+        );
+        break;
+      case 'batch':
+        progress.update({
+          label: `${phased ? `${e.phase} ` : ''}epoch ${e.epoch}/${e.epochs}`,
+          fraction: e.fraction,
+          rows: e.rows,
+          rowsPerS: e.rows / e.seconds,
+          loss: e.loss,
+        });
+        break;
+      case 'epoch': {
+        progress.clear();
+        if (!e.log) break;
+        const terms = Object.entries(e.testTerms)
+          .map(([name, v]) => `  ${name} ${v.toPrecision(5)}`)
+          .join('');
+        log(
+          `epoch ${String(e.epoch).padStart(String(e.epochs).length)}/${e.epochs}${phased ? ` ${e.phase}` : ''}  ` +
+            `train loss ${e.trainLoss.toFixed(5)}  test loss ${e.testLoss.toFixed(5)}${terms}` +
+            `${e.noisyInputLoss === null ? '' : `  (noisy input ${e.noisyInputLoss.toFixed(5)})`}  ` +
+            `${e.seconds.toFixed(1)} s  ${Math.round(e.samplesPerS).toLocaleString('en-US')} samples/s`,
+        );
+        break;
+      }
+      case 'end':
+        break;
+    }
+  };
+}

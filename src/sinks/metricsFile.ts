@@ -1,0 +1,30 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
+import type { EpochEvent } from '../pipeline/train.js';
+
+/** metrics.jsonl: one JSON object per epoch, appended as epochs end, so a crash keeps what was measured. */
+export class MetricsFile {
+  constructor(readonly file: string) {
+    writeFileSync(file, '');
+  }
+
+  append(e: EpochEvent): void {
+    const line: Record<string, number | string | null> = {
+      epoch: e.epoch,
+      phase: e.phase,
+      phase_epoch: e.phaseEpoch,
+      train_loss: e.trainLoss,
+      test_loss: e.testLoss,
+    };
+    for (const [name, v] of Object.entries(e.trainTerms)) line[`train_${name}`] = v;
+    for (const [name, v] of Object.entries(e.testTerms)) line[`test_${name}`] = v;
+    if (e.noisyInputLoss !== null) line.noisy_input_loss = e.noisyInputLoss;
+    Object.assign(line, {
+      seconds: Math.round(e.seconds * 1000) / 1000,
+      samples_per_s: Math.round(e.samplesPerS),
+      rows: e.rows,
+      test_rows: e.testRows,
+      tensors: e.tensors,
+    });
+    appendFileSync(this.file, JSON.stringify(line) + '\n');
+  }
+}
