@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadPipeline } from '../../src/config/load.js';
+import { runPipeline } from '../../src/pipeline/run.js';
+import { splitRows } from '../../src/workers/pool.js';
+import { fixture, tempDir } from '../helpers.js';
+
+describe('data-parallel training', () => {
+  const tmp = tempDir();
+  afterAll(tmp.cleanup);
+
+  const train = async (workers: number) => {
+    const out = path.join(tmp.dir, `w${workers}`);
+    const loaded = await loadPipeline(fixture('tiny.yaml'), ['train.epochs=5', 'optimizer.learning_rate=0.1']);
+    const summary = await runPipeline(loaded, { out, log: () => undefined, backend: 'wasm', workers });
+    const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    return { summary, metrics };
+  };
+
+  it('two workers give the same training as one: same loss curve for the same global batch and seed', async () => {
+    const one = await train(1);
+    const two = await train(2);
+    expect(two.summary.workers).toBe(2);
+    for (let i = 0; i < 5; i++) {
+      expect(Math.abs(two.metrics[i].train_loss - one.metrics[i].train_loss) / one.metrics[i].train_loss).toBeLessThan(1e-4);
+      expect(Math.abs(two.metrics[i].test_loss - one.metrics[i].test_loss) / one.metrics[i].test_loss).toBeLessThan(1e-4);
+    }
+    // and training did move: the curve is not flat
+    expect(one.metrics[4].train_loss).toBeLessThan(one.metrics[0].train_loss);
+  });
+
+  it('splits batches into even shares, none empty', () => {
+    expect(splitRows(10, 3)).toEqual([
+      [0, 4],
+      [4, 3],
+      [7, 3],
+    ]);
+    expect(splitRows(1, 2)).toEqual([[0, 1]]);
+  });
+});
