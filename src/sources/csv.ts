@@ -1,9 +1,10 @@
 import { createReadStream, promises as fs } from 'node:fs';
-import { parse, type Parser } from 'csv-parse';
+import { CsvError, Parser } from 'csv-parse';
 import { firstValueFrom, Observable } from 'rxjs';
-import { AeflowError, at } from '../errors.js';
+import { AeflowError } from '../errors.js';
 import type { Row, RowOrigin } from '../rows.js';
 import type { FlowControl } from './flowControl.js';
+import { RowBuilder } from './rowBuilder.js';
 
 export interface CsvOptions {
   /** The first line names the columns. */
@@ -14,7 +15,24 @@ export interface CsvOptions {
   progress?: (bytesParsed: number, totalBytes: number, rows: number) => void;
   /** Pauses reading while the consumer is busy. */
   flow?: FlowControl;
+  /**
+   * `fast` (default): a byte-level reader for the common case (unquoted fields, consistent line ends) that hands
+   * the rest of the file to csv-parse at the first quote or stray carriage return; `csv-parse`: csv-parse alone.
+   * Both give the same rows and the same errors.
+   */
+  parser?: 'fast' | 'csv-parse';
 }
+
+/** Where a reader hands its rows. */
+interface RowSink {
+  /** Takes a row; resolves when the consumer can take more. */
+  row(row: Row): void | Promise<void>;
+  readonly closed: boolean;
+  /** Bytes of the file read so far, for progress. */
+  progress(bytes: number): void;
+}
+
+type Destroyable = { destroy(): void };
 
 /**
  * Streams a numeric CSV as rows of Float32Array, one record at a time: the file is never held whole.
@@ -26,111 +44,146 @@ export interface CsvOptions {
  */
 export function csvRows(file: string, options: CsvOptions): Observable<Row> {
   return new Observable<Row>((subscriber) => {
-    let parser: Parser | null = null;
-    let stream: ReturnType<typeof createReadStream> | null = null;
+    const streams: Destroyable[] = [];
     const run = async () => {
       const size = await statCsv(file);
-      stream = createReadStream(file, { highWaterMark: 1 << 20 });
-      const progress = options.progress;
-      parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true });
-      stream.on('error', (e) => parser?.destroy(e));
-      stream.pipe(parser);
-
-      let origin: RowOrigin | null = null;
-      let labelIndex = -1;
-      let columns = 0;
-      let index = 0;
-      let sawHeader = false;
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; bytes: number } }>) {
-        if (subscriber.closed) return;
-        const line = info.lines;
-        if (origin === null) {
-          columns = record.length;
-          const header = options.header ? record.map((s) => s.trim()) : null;
-          labelIndex = resolveLabelColumn(file, header, columns, options.labelColumn);
-          const featureColumns: number[] = [];
-          for (let c = 0; c < columns; c++) if (c !== labelIndex) featureColumns.push(c);
-          origin = { file, header, featureColumns };
-          if (options.header) {
-            sawHeader = true;
-            continue;
-          }
-        }
-        if (record.length !== columns) {
-          throw new AeflowError(
-            'CSV_ROW_INVALID',
-            `${at(file, line)}: row has ${record.length} column${record.length === 1 ? '' : 's'}, expected ${columns} ` +
-              `(${options.header ? 'as in the header' : 'as in the first row'})`,
-            'every row needs one value per column; fix or remove this row',
-          );
-        }
-        subscriber.next(toRow(origin, record, line, index++, labelIndex));
-        if (progress && index % 64 === 0) progress(info.bytes, size, index);
-        if (options.flow?.blocked) await options.flow.ready();
-      }
-      if (index === 0) {
+      const builder = new RowBuilder(file, options.header, options.labelColumn);
+      const { flow, progress } = options;
+      let bytes = 0;
+      const sink: RowSink = {
+        row(row) {
+          subscriber.next(row);
+          if (progress && row.index % 64 === 63) progress(bytes, size, row.index + 1);
+          if (flow?.blocked) return flow.ready();
+        },
+        get closed() {
+          return subscriber.closed;
+        },
+        progress(read) {
+          bytes = read;
+        },
+      };
+      if (options.parser === 'csv-parse') await readWithCsvParse(file, builder, sink, streams, 0, 0);
+      else await readFast(file, builder, sink, streams);
+      if (subscriber.closed) return;
+      if (builder.index === 0) {
         throw new AeflowError(
           'CSV_EMPTY',
-          sawHeader ? `${file}: has a header but no data rows` : `${file}: the file is empty`,
+          builder.sawHeader ? `${file}: has a header but no data rows` : `${file}: the file is empty`,
           'point the pipeline at a CSV with at least one data row',
         );
       }
-      progress?.(size, size, index);
+      progress?.(size, size, builder.index);
       subscriber.complete();
     };
-    run().catch((e) => subscriber.error(translateParseError(file, e)));
+    run().catch((e) => subscriber.error(e));
     return () => {
-      (stream as { destroy?: () => void } | null)?.destroy?.();
-      (parser as { destroy?: () => void } | null)?.destroy?.();
+      for (const s of streams) s.destroy();
     };
   });
 }
 
-function toRow(origin: RowOrigin, record: string[], line: number, index: number, labelIndex: number): Row {
-  const cols = origin.featureColumns;
-  const x = new Float32Array(cols.length);
-  for (let i = 0; i < cols.length; i++) {
-    const c = cols[i];
-    x[i] = parseNumber(origin, record[c], line, c);
-  }
-  const label = labelIndex >= 0 ? parseNumber(origin, record[labelIndex], line, labelIndex) : null;
-  return { origin, line, index, label, x };
+/** csv-parse's parsing core, driven chunk by chunk (not documented in its types). */
+interface CsvParseApi {
+  parse(
+    chunk: Buffer | undefined,
+    end: boolean,
+    push: (item: { record: string[]; info: { lines: number; bytes: number } }) => void,
+    close: () => void,
+  ): Error | undefined;
 }
 
-function parseNumber(origin: RowOrigin, s: string, line: number, column: number): number {
-  const v = +s;
-  if (Number.isFinite(v) && s.trim() !== '') return v;
-  const name = origin.header?.[column];
-  throw new AeflowError(
-    'CSV_VALUE_INVALID',
-    `${at(origin.file, line, column + 1)}: column ${column + 1}${name === undefined ? '' : ` ("${name}")`} holds ` +
-      `${JSON.stringify(s.length > 40 ? s.slice(0, 40) + '…' : s)}, expected a finite number`,
-    'every value must be a number; fix the value or remove the row',
-  );
-}
-
-function resolveLabelColumn(file: string, header: string[] | null, columns: number, label: string | number | null): number {
-  if (label === null) return -1;
-  if (typeof label === 'number') {
-    if (label >= 1 && label <= columns) return label - 1;
-    throw new AeflowError(
-      'CSV_HEADER_INVALID',
-      `${at(file, 1)}: label column ${label} does not exist, the file has ${columns} columns`,
-      'set data.label_column to a column number from 1 to the column count, a header name, or null',
+/**
+ * csv-parse over the file from byte `start` (0: the whole file, header included); line numbers count on from
+ * `linesBefore`. csv-parse's core is driven one chunk at a time and the records it found are handled before
+ * its error, so errors come in file order, as from the fast reader.
+ */
+async function readWithCsvParse(file: string, builder: RowBuilder, sink: RowSink, streams: Destroyable[], start: number, linesBefore: number): Promise<void> {
+  const stream = createReadStream(file, { highWaterMark: 1 << 20, start });
+  streams.push(stream);
+  // Records end at \n or \r\n: the same rule as the fast reader, and csv-parse then counts lines right.
+  const options = { bom: true, skip_empty_lines: true, relax_column_count: true, info: true, record_delimiter: ['\r\n', '\n'] };
+  const api = (new Parser(options) as unknown as { api: CsvParseApi }).api;
+  const handle = async (chunk: Buffer | undefined, end: boolean) => {
+    const found: Array<{ record: string[]; info: { lines: number; bytes: number } }> = [];
+    const error = api.parse(
+      chunk,
+      end,
+      (item) => found.push(item),
+      () => undefined,
     );
+    for (const { record, info } of found) {
+      if (sink.closed) return;
+      sink.progress(start + info.bytes);
+      const row = builder.fromStrings(record, linesBefore + info.lines);
+      if (row) await sink.row(row);
+    }
+    if (error) throw translateParseError(file, error, linesBefore);
+  };
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (sink.closed) return;
+    await handle(chunk, false);
   }
-  const i = header ? header.indexOf(label) : -1;
-  if (i >= 0) return i;
-  throw new AeflowError(
-    'CSV_HEADER_INVALID',
-    header
-      ? `${at(file, 1)}: no column named "${label}" in the header (it starts ${header
-          .slice(0, 4)
-          .map((h) => JSON.stringify(h))
-          .join(', ')}…)`
-      : `${file}: label column "${label}" is named, but data.header is false`,
-    'set data.label_column to a header name, a 1-based column number, or null when the file has no labels',
-  );
+  await handle(undefined, true);
+}
+
+/**
+ * The byte-level reader: splits lines on \n (dropping the \r of \r\n), fields on commas, and reads numbers
+ * straight from the bytes. The first quote or stray carriage return hands the file from that record on to
+ * csv-parse, so quoted fields keep csv-parse's rules; so does UTF-16 text.
+ */
+async function readFast(file: string, builder: RowBuilder, sink: RowSink, streams: Destroyable[]): Promise<void> {
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  streams.push(stream);
+  let carry: Buffer | null = null;
+  /** File offset of the first byte of the buffer being scanned. */
+  let base = 0;
+  let line = 0;
+  let first = true;
+
+  // One line (without its \n); false when the record must go to csv-parse.
+  const record = async (buf: Buffer, start: number, end: number, ended: boolean): Promise<boolean> => {
+    line++;
+    if (ended && end > start && buf[end - 1] === 13) end--;
+    if (end === start) return true; // an empty line
+    if (!builder.started) {
+      const text = buf.toString('utf8', start, end);
+      if (text.includes('"') || text.includes('\r')) return false;
+      const row = builder.fromStrings(text.split(','), line);
+      if (row) await sink.row(row);
+      return true;
+    }
+    const row = builder.fromBytes(buf, start, end, line);
+    if (row === undefined) return false;
+    await sink.row(row);
+    return true;
+  };
+  // csv-parse takes over from the record at `offset`, on the line after `linesBefore`.
+  const handOver = async (offset: number, linesBefore = line - 1): Promise<void> => {
+    stream.destroy();
+    await readWithCsvParse(file, builder, sink, streams, offset, linesBefore);
+  };
+
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (sink.closed) return;
+    const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+    let start = 0;
+    if (first) {
+      first = false;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
+      // UTF-16 text (a little-endian byte-order mark): csv-parse decodes it.
+      if (buf[0] === 0xff && buf[1] === 0xfe) return handOver(0, 0);
+    }
+    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+      sink.progress(base + nl + 1);
+      if (!(await record(buf, start, nl, true))) return handOver(base + start);
+      if (sink.closed) return;
+      start = nl + 1;
+    }
+    carry = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+    base += start;
+  }
+  if (carry && !(await record(carry, 0, carry.length, false))) return handOver(base);
 }
 
 /** Checks the path before streaming so a missing file or a folder gets a clear message. Returns its size. */
@@ -148,13 +201,14 @@ export async function statCsv(file: string): Promise<number> {
   return stat.size;
 }
 
-function translateParseError(file: string, e: unknown): unknown {
-  if (e instanceof AeflowError) return e;
-  const err = e as { code?: string; message?: string; lines?: number };
-  if (typeof err?.code === 'string' && err.code.startsWith('CSV_')) {
+/** csv-parse's own errors (bad quoting) as coded errors, at the file's line. */
+function translateParseError(file: string, e: unknown, linesBefore: number): unknown {
+  if (e instanceof CsvError) {
+    const err = e as CsvError & { lines?: number };
+    const message = (err.message ?? '').replace(/ at line \d+/, '').replace(/^Invalid /, 'invalid ');
     return new AeflowError(
       'CSV_PARSE_FAILED',
-      `${file}${err.lines ? `:${err.lines}` : ''}: not valid CSV (${err.message})`,
+      `${file}${err.lines ? `:${linesBefore + err.lines}` : ''}: not valid CSV (${message})`,
       'check quoting on that line; the file must be comma-separated text',
     );
   }
