@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { AeflowError, formatError } from '../errors.js';
+import { cacheCommand } from './cache.js';
 import { dataCommand } from './data.js';
 import { encodeCommand } from './encode.js';
 import { runCommand } from './run.js';
@@ -10,6 +11,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   validate: validateCommand,
   data: dataCommand,
   encode: encodeCommand,
+  cache: cacheCommand,
 };
 
 const help = `aeflow: train autoencoders as declarative, streaming pipelines
@@ -18,6 +20,7 @@ const help = `aeflow: train autoencoders as declarative, streaming pipelines
   aeflow validate PIPELINE.yaml [--set key=value]... [--no-data]
   aeflow data mnist|fashion-mnist [--out DIR] [--if-missing]
   aeflow encode --model RUN/model --input X.csv --out features.csv
+  aeflow cache list|clear [--dir DIR]
 
 Add --verbose to any command for stack traces. See README.md.`;
 

@@ -5,7 +5,8 @@ import { runPipeline } from '../pipeline/run.js';
 import { runFolder } from '../sinks/runFolder.js';
 import { parseCommand, positiveInt } from './args.js';
 
-export const runUsage = 'aeflow run PIPELINE.yaml [--set key=value]... [--out DIR] [--force] [--backend auto|tensorflow|wasm|cpu] [--workers N] [--verbose]';
+export const runUsage =
+  'aeflow run PIPELINE.yaml [--set key=value]... [--out DIR] [--force] [--backend auto|tensorflow|wasm|cpu] [--workers N|auto] [--verbose]';
 
 /** `aeflow run`: train a pipeline and write its run folder. */
 export async function runCommand(argv: string[]): Promise<number> {
@@ -37,7 +38,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    await runPipeline(loaded, { out, backend, workers: positiveInt('--workers', values.workers), signal: abort.signal });
+    const workers = values.workers === 'auto' ? 'auto' : positiveInt('--workers', values.workers);
+    await runPipeline(loaded, { out, backend, workers, signal: abort.signal });
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -51,6 +51,8 @@ const dataSchema = z
     label_column: z.union([z.string().min(1), z.number().int().min(1), z.null()]).default('label'),
     /** Raw values must lie in [0, scale] and are divided by it (255 for 8-bit pixels); null: used as they are. */
     scale: z.number().positive().nullable().default(255),
+    /** `fast`: the byte-level reader (csv-parse takes over at the first quote); `csv-parse`: csv-parse alone. */
+    parser: z.enum(['fast', 'csv-parse']).default('fast'),
     /** Image shape for snapshots; square from the column count when left out. */
     image: z
       .object({ width: z.number().int().min(1), height: z.number().int().min(1) })
@@ -74,8 +76,8 @@ const trainSchema = z
   .object({
     /** Passes over the training data (a stacked autoencoder counts its own, in its model options). */
     epochs: z.number().int().min(1).optional(),
-    /** Worker threads training the model. */
-    workers: z.number().int().min(1).default(1),
+    /** Worker threads training the model; `auto`: one per core on wasm and cpu, one on tfjs-node (itself multi-threaded). */
+    workers: z.union([z.number().int().min(1), z.literal('auto')]).default(1),
     /** `auto` takes tfjs-node when it loads, else wasm, else cpu. */
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
     /** Rows per batch when computing test loss and codes (no gradients: larger is faster). */
@@ -91,6 +93,17 @@ const snapshotsSchema = z
     every: z.number().int().min(0).default(1),
     rows: z.number().int().min(1).default(3),
     cols: z.number().int().min(1).default(5),
+  })
+  .strict();
+
+const cacheSchema = z
+  .object({
+    /** Keep a binary copy of the parsed rows; epochs after the first read it instead of the CSV. */
+    enabled: z.boolean().default(true),
+    /** The cache folder; `.cache/aeflow` in the working folder when left out. */
+    dir: z.string().min(1).optional(),
+    /** Least recently used caches are removed beyond this size; a file whose cache would not fit is not cached. */
+    max_size_mb: z.number().positive().default(4096),
   })
   .strict();
 
@@ -118,6 +131,7 @@ export const pipelineSchema = z
     loss: z.enum(['half-mse', 'mse', 'binary-crossentropy']).default('half-mse'),
     train: trainSchema,
     snapshots: snapshotsSchema.prefault({}),
+    cache: cacheSchema.prefault({}),
     outputs: outputsSchema.prefault({}),
   })
   .strict()
@@ -159,4 +173,5 @@ export const pathKeys: ReadonlyArray<readonly string[]> = [
   ['data', 'train'],
   ['data', 'test'],
   ['outputs', 'dir'],
+  ['cache', 'dir'],
 ];

@@ -54,15 +54,15 @@ export class DenseAutoencoder implements TrainableModel {
     const below = this.encoder.slice(0, this.layer - 1);
     // The frozen layers' codes of the (possibly noisy) input and of the clean target. They depend on no
     // trainable variable, so backpropagation prunes them.
-    const input = applyDense(this.dense, below, x);
-    const clean = target === x ? input : applyDense(this.dense, below, target);
-    const code = applyDense(this.dense, [this.encoder[this.layer - 1]], input);
+    const input = applyDense(this.dense, below, x, true);
+    const clean = target === x ? input : applyDense(this.dense, below, target, true);
+    const code = applyDense(this.dense, [this.encoder[this.layer - 1]], input, true);
     const recon = applyDense(this.dense, [this.mirror(this.layer)], code);
     return { total: reconstructionLoss(this.lossName, recon, clean), terms: {} };
   }
 
   encode(x: tf.Tensor2D): tf.Tensor2D {
-    return applyDense(this.dense, this.encoder, x);
+    return applyDense(this.dense, this.encoder, x, true);
   }
 
   decode(z: tf.Tensor2D): tf.Tensor2D {

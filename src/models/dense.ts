@@ -2,7 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { initDense } from './init.js';
 import type { Activation, DenseLayerSpec, Initializer } from './layers.js';
 
-export type DenseFn = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+/**
+ * x·W + b. `inputIsData` says x needs no gradient (data, or codes of frozen layers): a dense op may then skip
+ * computing one.
+ */
+export type DenseFn = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, inputIsData?: boolean) => tf.Tensor2D;
 
 /** One dense layer's trainable weights. */
 export interface DenseVariables {
@@ -24,10 +28,10 @@ function variable<R extends tf.Rank>(initial: tf.Tensor<R>): tf.Variable<R> {
   return v;
 }
 
-/** Applies dense layers in order, each followed by its activation. */
-export function applyDense(dense: DenseFn, layers: readonly DenseVariables[], x: tf.Tensor2D): tf.Tensor2D {
+/** Applies dense layers in order, each followed by its activation; `inputIsData`: x needs no gradient. */
+export function applyDense(dense: DenseFn, layers: readonly DenseVariables[], x: tf.Tensor2D, inputIsData = false): tf.Tensor2D {
   let h = x;
-  for (const l of layers) h = activate(dense(h, l.w, l.b), l.spec.activation);
+  for (const [i, l] of layers.entries()) h = activate(dense(h, l.w, l.b, inputIsData && i === 0), l.spec.activation);
   return h;
 }
 
@@ -39,7 +43,7 @@ export const plainDense: DenseFn = (x, w, b) => tf.add(tf.matMul(x, w), b);
  * the WASM backend a matMul with transposeA/transposeB runs ~2.3 GFLOP/s against ~28 for transpose + matMul,
  * which makes training several times faster there. Native TensorFlow needs no such help.
  */
-export const transposingDense: DenseFn = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+const transposing = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
     value: tf.add(tf.matMul(x, w), b),
@@ -48,7 +52,26 @@ export const transposingDense: DenseFn = tf.customGrad(((x: tf.Tensor2D, w: tf.T
       return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy), tf.sum(dy, 0)];
     },
   };
-}) as never) as unknown as DenseFn;
+}) as never) as unknown as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+
+/**
+ * The same for an x that needs no gradient: x is closed over rather than an input, so the backward pass skips
+ * x's gradient (for the first layer, a matMul as large as the forward one). A custom gradient computes every
+ * input's gradient, so this is the only way to leave one out.
+ */
+function transposingFromData(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  const op = tf.customGrad(((wv: tf.Tensor2D, bv: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    // Saved, so it outlives the forward pass when it is an intermediate (codes of frozen layers).
+    save([x]);
+    return {
+      value: tf.add(tf.matMul(x, wv), bv),
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => [tf.matMul(tf.transpose(saved[0] as tf.Tensor2D), dy), tf.sum(dy, 0)],
+    };
+  }) as never) as unknown as (w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+  return op(w, b);
+}
+
+export const transposingDense: DenseFn = (x, w, b, inputIsData) => (inputIsData ? transposingFromData(x, w, b) : transposing(x, w, b));
 
 /** The dense op that is fastest on the backend in use. */
 export function denseFor(backend: string): DenseFn {

@@ -61,3 +61,14 @@ export function denseStack(sizes: readonly number[], activation: Activation, las
   }
   return layers;
 }
+
+/** Trainable parameters of a model spec (weights and biases of every dense layer, a VAE's two heads included). */
+export function parameterCount(spec: ModelSpec): number {
+  const dense = (layers: readonly DenseLayerSpec[]) => layers.reduce((n, l) => n + l.inputs * l.units + l.units, 0);
+  let n = dense(spec.encoder) + dense(spec.decoder);
+  if (spec.type === 'variational-autoencoder') {
+    const width = spec.encoder.length > 0 ? spec.encoder[spec.encoder.length - 1].units : spec.decoder[spec.decoder.length - 1].units;
+    n += 2 * (width * spec.latent + spec.latent);
+  }
+  return n;
+}

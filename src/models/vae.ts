@@ -42,7 +42,7 @@ export class VariationalAutoencoder implements TrainableModel {
   }
 
   private posterior(x: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-    const h = applyDense(this.dense, this.hidden, x);
+    const h = applyDense(this.dense, this.hidden, x, true);
     return [applyDense(this.dense, [this.mean], h), applyDense(this.dense, [this.logVar], h)];
   }
 

@@ -5,6 +5,7 @@ import { batchRows } from '../operators/batchRows.js';
 import { normalize } from '../operators/normalize.js';
 import type { Batch, Row } from '../rows.js';
 import { csvRows } from '../sources/csv.js';
+import { type CacheOptions, cachedCsvRows } from '../sources/rowCache.js';
 import type { FlowControl } from '../sources/flowControl.js';
 import { stages } from '../stages/builtins.js';
 import type { StageContext } from '../stages/stage.js';
@@ -16,12 +17,15 @@ export interface PassOptions {
 
 /** Rows of one split, parsed and normalized, streamed from its CSV. */
 export function splitRows(config: Pipeline, split: 'train' | 'test', options: PassOptions = {}): Observable<Row> {
-  return csvRows(config.data[split], {
-    header: config.data.header,
-    labelColumn: config.data.label_column,
-    flow: options.flow,
-    progress: options.progress,
-  }).pipe(normalize(config.data.scale));
+  const csv = { header: config.data.header, labelColumn: config.data.label_column, parser: config.data.parser, flow: options.flow, progress: options.progress };
+  const file = config.data[split];
+  const source = config.cache.enabled ? cachedCsvRows(file, csv, cacheOptions(config)) : csvRows(file, csv);
+  return source.pipe(normalize(config.data.scale));
+}
+
+/** The pipeline's row cache: its folder (`.cache/aeflow` in the working folder by default) and size bound. */
+export function cacheOptions(config: Pipeline): CacheOptions {
+  return { dir: config.cache.dir ?? path.resolve('.cache', 'aeflow'), maxBytes: config.cache.max_size_mb * 1024 * 1024 };
 }
 
 /** The row stages of the pipeline (everything before `batch`), built for one pass. */

@@ -5,6 +5,7 @@ import { models } from '../models/builtins.js';
 import type { Phase } from '../models/layers.js';
 import { FlowControl } from '../sources/flowControl.js';
 import { Trainer } from '../workers/pool.js';
+import { resolveWorkers } from '../workers/workerCount.js';
 import { describeDataflow, rowStages, splitBatches, splitRows, stageContext } from './dataflow.js';
 import { interpolate, latentGrid, priorSamples } from './generate.js';
 
@@ -71,7 +72,7 @@ export interface Generated {
 
 export interface TrainOptions {
   readonly backend?: BackendChoice;
-  readonly workers?: number;
+  readonly workers?: number | 'auto';
   readonly signal?: AbortSignal;
 }
 
@@ -88,11 +89,12 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
     const run = async () => {
       const { config } = loaded;
       const model = models.get(config.model.type);
-      const workers = options.workers ?? config.train.workers;
+      const backend = options.backend ?? config.train.backend;
+      const workers = resolveWorkers(options.workers ?? config.train.workers, backend);
       const phases = model.phases(config.model, config.train.epochs);
       trainer = await Trainer.start({
         workers,
-        backend: options.backend ?? config.train.backend,
+        backend,
         signal: options.signal,
         init: { model: model.spec(config.model, config.seed), optimizer: config.optimizer, loss: config.loss },
       });
@@ -162,7 +164,7 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
           );
           const seconds = (performance.now() - started) / 1000;
           knownRows = rows;
-          const test = await evaluate(loaded, t, workers);
+          const test = await evaluate(loaded, t, t.pool.size);
           const isLast = epoch === epochs;
           const endsPhase = phaseEpoch === phase.epochs && phases.length > 1;
           const log = isLast || endsPhase || epoch % config.train.log_every === 0;

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { BackendChoice, BackendName } from '../backend.js';
 import { AeflowError, fromSerialized } from '../errors.js';
-import type { BatchPayload, Kind, Request, Requests, Response, StepResult } from './protocol.js';
+import { parameterCount } from '../models/layers.js';
+import type { BatchPayload, Kind, Request, Requests, Response, SharedGradients, StepResult } from './protocol.js';
 
 /**
  * The trainer worker file. From compiled code it sits beside this file; when this module runs from source
@@ -22,7 +23,7 @@ export function workerFile(): string {
 /**
  * The worker threads of one run, created and torn down here. Each replica is its own single-thread piscina
  * pool, so every request for a replica reaches the thread that holds its model. One replica trains with
- * `step`; several split each batch, and their gradients are averaged (see protocol.ts).
+ * `step`; several split each batch and average their gradients through shared memory (see protocol.ts).
  */
 export class WorkerPool {
   private closed = false;
@@ -106,9 +107,10 @@ export class Trainer {
   static async start(options: TrainerOptions): Promise<Trainer> {
     const pool = WorkerPool.create(options.workers, options.signal);
     try {
+      const shared = pool.size > 1 ? sharedGradients(pool.size, parameterCount(options.init.model)) : undefined;
       const results = await Promise.all(
         Array.from({ length: pool.size }, (_, replica) =>
-          pool.call(replica, { kind: 'init', backend: options.backend, replica, ...options.init } as Request<'init'>),
+          pool.call(replica, { kind: 'init', backend: options.backend, replica, shared, ...options.init } as Request<'init'>),
         ),
       );
       const first = results[0];
@@ -136,22 +138,20 @@ export class Trainer {
       const { batch, transfer } = payload(x, target, rows, cols);
       return this.pool.call(0, { kind: 'step', ...batch }, transfer);
     }
-    // Data parallel: contiguous shares of the batch, gradients weighted by share size.
+    // Data parallel: contiguous shares of the batch, gradients weighted by share size. Every replica takes
+    // part (with an empty share when the batch has fewer rows than replicas): they meet at a barrier.
     const shares = splitRows(rows, this.pool.size);
     const results = await Promise.all(
-      shares.map(([start, count], replica) => {
+      Array.from({ length: this.pool.size }, (_, replica) => {
+        const [start, count] = shares[replica] ?? [0, 0];
         const part = payload(x.slice(start * cols, (start + count) * cols), target ? target.slice(start * cols, (start + count) * cols) : null, count, cols);
-        return this.pool.call(replica, { kind: 'gradients', ...part.batch }, part.transfer);
+        return this.pool.call(replica, { kind: 'shareStep', weight: count / rows, ...part.batch }, part.transfer);
       }),
     );
-    const mean = new Float32Array(results[0].gradients.length);
-    const weights = shares.map(([, count]) => count / rows);
-    results.forEach((r, i) => {
-      const w = weights[i];
-      for (let j = 0; j < mean.length; j++) mean[j] += w * r.gradients[j];
-    });
-    await this.pool.broadcast({ kind: 'apply', gradients: mean });
-    return weightedMean(results, weights);
+    return weightedMean(
+      results,
+      results.map((_, i) => (shares[i]?.[1] ?? 0) / rows),
+    );
   }
 
   /** Starts a training phase on every replica (greedy layer k, or null for the whole model). */
@@ -193,6 +193,10 @@ export class Trainer {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+function sharedGradients(replicas: number, parameters: number): SharedGradients {
+  return { replicas, parameters, gradients: new SharedArrayBuffer(replicas * parameters * 4), barrier: new SharedArrayBuffer(8) };
 }
 
 /** Loss and terms of several shares of one batch, weighted by share. */

@@ -2,8 +2,10 @@
  * Messages between the main thread and a trainer worker. Types only: both sides import this file.
  *
  * Each worker holds one replica of the model and its optimizer. With one worker, `step` trains on a batch.
- * With several (data parallel), each replica computes `gradients` on its share of a batch, the main thread
- * averages them weighted by rows, and every replica `apply`s the same average, so the replicas stay identical.
+ * With several (data parallel), each replica runs `shareStep` on its share of a batch: it computes its gradients,
+ * writes them (weighted by its share of the rows) into its slot of a SharedArrayBuffer, waits at a barrier for the
+ * other replicas, sums all slots and applies that same average, so the replicas stay identical. One round trip
+ * per step, and no gradient is copied through messages.
  */
 import type { BackendChoice, BackendName } from '../backend.js';
 import type { SerializedError } from '../errors.js';
@@ -27,6 +29,16 @@ export interface BatchPayload {
   readonly cols: number;
 }
 
+/** Memory the replicas of a data-parallel run share: a gradient slot each, and a barrier. */
+export interface SharedGradients {
+  readonly replicas: number;
+  /** `replicas` slots of `parameters` floats. */
+  readonly gradients: SharedArrayBuffer;
+  readonly parameters: number;
+  /** Int32 [arrived, generation]. */
+  readonly barrier: SharedArrayBuffer;
+}
+
 /** A batch's mean loss and its named parts (empty for a plain autoencoder). */
 export interface StepResult {
   readonly loss: number;
@@ -35,14 +47,13 @@ export interface StepResult {
 
 export interface Requests {
   init: {
-    request: { backend: BackendChoice; model: ModelSpec; optimizer: OptimizerSpec; loss: LossName; replica: number };
+    request: { backend: BackendChoice; model: ModelSpec; optimizer: OptimizerSpec; loss: LossName; replica: number; shared?: SharedGradients };
     result: { backend: BackendName; skipped: Array<{ name: BackendName; reason: string }>; parameters: number };
   };
   /** Starts a training phase: `layer` k trains greedy layer k alone, null the whole model; fresh optimizer state. */
   phase: { request: { layer: number | null }; result: Record<never, never> };
   step: { request: BatchPayload; result: StepResult };
-  gradients: { request: BatchPayload; result: StepResult & { gradients: Float32Array } };
-  apply: { request: { gradients: Float32Array }; result: Record<never, never> };
+  shareStep: { request: BatchPayload & { weight: number }; result: StepResult };
   /** The loss without training; `inputLoss` is the loss of the input itself against the target (doing nothing). */
   evaluate: { request: BatchPayload; result: StepResult & { inputLoss: number | null } };
   reconstruct: { request: BatchPayload; result: { y: Float32Array } };

@@ -11,11 +11,13 @@ import { modelArtifacts, toLayersModel } from '../models/export.js';
 import { type LossName, reconstructionLoss } from '../models/losses.js';
 import type { TrainableModel } from '../models/trainable.js';
 import { readLayersModel, writeLayersModel } from '../sinks/modelFiles.js';
-import type { BatchPayload, Kind, OptimizerSpec, Request, Requests, Response } from './protocol.js';
+import type { BatchPayload, Kind, OptimizerSpec, Request, Requests, Response, SharedGradients, StepResult } from './protocol.js';
 import path from 'node:path';
 
 interface Replica {
   readonly backend: BackendName;
+  readonly replica: number;
+  readonly shared: SharedGradients | undefined;
   readonly model: TrainableModel;
   optimizer: tf.Optimizer;
   readonly optimizerSpec: OptimizerSpec;
@@ -38,12 +40,12 @@ export default async function handle(request: Request): Promise<Response> {
 type Handlers = { [K in Kind]: (request: Request<K>) => Promise<Requests[K]['result']> | Requests[K]['result'] };
 
 const handlers: Handlers = {
-  async init({ backend, model, optimizer, loss }) {
+  async init({ backend, model, optimizer, loss, replica: index, shared }) {
     const selection = await selectBackend(backend);
     replica?.model.dispose();
     replica?.optimizer.dispose();
     const built = buildModel(model, denseFor(selection.name), loss);
-    replica = { backend: selection.name, model: built, optimizer: makeOptimizer(optimizer), optimizerSpec: optimizer, loss };
+    replica = { backend: selection.name, replica: index, shared, model: built, optimizer: makeOptimizer(optimizer), optimizerSpec: optimizer, loss };
     const parameters = built.variables().reduce((n, v) => n + v.size, 0);
     return { backend: selection.name, skipped: [...selection.skipped], parameters };
   },
@@ -74,41 +76,53 @@ const handlers: Handlers = {
     return { loss: readScalar(cost), terms: readTerms(terms) };
   },
 
-  gradients(batch) {
+  shareStep(batch) {
     const r = current();
+    const shared = r.shared;
+    if (!shared) throw new Error('shareStep needs shared gradient memory (init with several replicas)');
     const variables = r.model.trainableVariables();
-    let terms: Record<string, tf.Scalar> = {};
-    const { value, grads } = tf.tidy(() => {
-      const [x, target] = inputs(batch);
-      return tf.variableGrads(() => {
-        const v = r.model.loss(x, target, true);
-        terms = keepAll(v.terms);
-        return v.total;
-      }, variables);
-    });
-    const total = variables.reduce((n, v) => n + v.size, 0);
-    const flat = new Float32Array(total);
-    let offset = 0;
-    for (const v of variables) {
-      flat.set(grads[v.name].dataSync() as Float32Array, offset);
-      offset += v.size;
+    const size = variables.reduce((n, v) => n + v.size, 0);
+    const slots = new Float32Array(shared.gradients, 0, shared.replicas * shared.parameters);
+    const mine = slots.subarray(r.replica * shared.parameters, r.replica * shared.parameters + size);
+    let result: StepResult = { loss: 0, terms: {} };
+    if (batch.rows === 0) {
+      mine.fill(0);
+    } else {
+      let terms: Record<string, tf.Scalar> = {};
+      const { value, grads } = tf.tidy(() => {
+        const [x, target] = inputs(batch);
+        return tf.variableGrads(() => {
+          const v = r.model.loss(x, target, true);
+          terms = keepAll(v.terms);
+          return v.total;
+        }, variables);
+      });
+      let offset = 0;
+      for (const v of variables) {
+        const g = grads[v.name].dataSync() as Float32Array;
+        for (let i = 0; i < g.length; i++) mine[offset + i] = batch.weight * g[i];
+        offset += v.size;
+      }
+      tf.dispose(grads);
+      result = { loss: readScalar(value), terms: readTerms(terms) };
     }
-    tf.dispose(grads);
-    return { loss: readScalar(value), terms: readTerms(terms), gradients: flat };
-  },
-
-  apply({ gradients }) {
-    const r = current();
+    barrier(shared);
+    // Every replica sums the same slots in the same order: identical updates, identical weights.
+    const mean = new Float32Array(size);
+    for (let k = 0; k < shared.replicas; k++) {
+      const slot = slots.subarray(k * shared.parameters, k * shared.parameters + size);
+      for (let i = 0; i < size; i++) mean[i] += slot[i];
+    }
     tf.tidy(() => {
       const named: tf.NamedTensorMap = {};
       let offset = 0;
-      for (const v of r.model.trainableVariables()) {
-        named[v.name] = tf.tensor(gradients.subarray(offset, offset + v.size), v.shape);
+      for (const v of variables) {
+        named[v.name] = tf.tensor(mean.subarray(offset, offset + v.size), v.shape);
         offset += v.size;
       }
       r.optimizer.applyGradients(named);
     });
-    return {};
+    return result;
   },
 
   evaluate(batch) {
@@ -212,6 +226,30 @@ const handlers: Handlers = {
     return { numTensors: m.numTensors, numBytes: m.numBytes };
   },
 };
+
+/**
+ * Waits until every replica has arrived (a generation barrier on shared memory). A replica that never arrives
+ * (it died) ends the wait with an error rather than a hang.
+ */
+function barrier(shared: SharedGradients): void {
+  const state = new Int32Array(shared.barrier);
+  const generation = Atomics.load(state, 1);
+  if (Atomics.add(state, 0, 1) === shared.replicas - 1) {
+    Atomics.store(state, 0, 0);
+    Atomics.add(state, 1, 1);
+    Atomics.notify(state, 1);
+    return;
+  }
+  while (Atomics.load(state, 1) === generation) {
+    if (Atomics.wait(state, 1, generation, 120_000) === 'timed-out') {
+      throw new AeflowError(
+        'WORKER_FAILED',
+        'another worker did not finish its share of the batch within 120 s',
+        'a worker died or hung; rerun with --verbose',
+      );
+    }
+  }
+}
 
 function current(): Replica {
   if (!replica)

@@ -1,0 +1,269 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { defer, mergeAll, Observable } from 'rxjs';
+import type { Row, RowOrigin } from '../rows.js';
+import { type CsvOptions, csvRows, statCsv } from './csv.js';
+
+/** Bump when the binary layout or the parsing rules change: old caches are then never read. */
+const FORMAT = 1;
+
+export interface CacheOptions {
+  /** The cache folder. */
+  readonly dir: string;
+  /** Cached files beyond this many bytes are evicted, least recently used first. */
+  readonly maxBytes: number;
+  /** Told where a pass reads from: the cache, or the CSV (writing the cache). */
+  readonly onSource?: (source: 'cache' | 'csv') => void;
+}
+
+interface CacheMeta {
+  readonly format: number;
+  readonly source: string;
+  readonly rows: number;
+  readonly width: number;
+  readonly hasLabel: boolean;
+  readonly header: string[] | null;
+  readonly featureColumns: number[];
+}
+
+/**
+ * Rows of a CSV, from a binary cache of its parsed rows when there is one (like tf.data's `cache(filename)`),
+ * else from the CSV, writing the cache as the rows stream by. The cache is keyed by the file's path, size and
+ * modification time and by the parsing options, so a changed file or changed options never reuse a stale one.
+ * It only appears once a pass has read the whole file without error (written aside, then renamed); a pass that
+ * fails or stops early leaves nothing. Bounded on disk by `maxBytes`, least recently used first out.
+ *
+ * @example
+ * cachedCsvRows('data/fashion_train.csv', { header: true, labelColumn: 'label' }, { dir: '.cache/aeflow', maxBytes: 4e9 })
+ */
+export function cachedCsvRows(file: string, options: CsvOptions, cache: CacheOptions): Observable<Row> {
+  return defer(async () => {
+    await fs.mkdir(cache.dir, { recursive: true });
+    const base = path.join(cache.dir, await cacheKey(file, options));
+    const meta = await readMeta(base);
+    cache.onSource?.(meta ? 'cache' : 'csv');
+    return meta ? readCached(file, base, meta, options) : writeThrough(file, base, options, cache);
+  }).pipe(mergeAll());
+}
+
+/** The cache key: file identity and every option that changes the parsed rows. */
+export async function cacheKey(file: string, options: CsvOptions): Promise<string> {
+  await statCsv(file);
+  const real = await fs.realpath(file);
+  const stat = await fs.stat(real);
+  const identity = { format: FORMAT, file: real, size: stat.size, mtime: stat.mtimeMs, header: options.header, label: options.labelColumn };
+  return createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 32);
+}
+
+async function readMeta(base: string): Promise<CacheMeta | null> {
+  try {
+    const meta = JSON.parse(await fs.readFile(`${base}.json`, 'utf8')) as CacheMeta;
+    if (meta.format !== FORMAT) return null;
+    const now = new Date();
+    await fs.utimes(`${base}.json`, now, now); // recently used
+    return meta;
+  } catch {
+    return null;
+  }
+}
+
+/** Reads cached rows: per row a u32 line, an f32 label (NaN: none) and `width` f32 values. */
+function readCached(file: string, base: string, meta: CacheMeta, options: CsvOptions): Observable<Row> {
+  return new Observable<Row>((subscriber) => {
+    const record = 8 + 4 * meta.width;
+    const stream = createReadStream(`${base}.rows`, { highWaterMark: record * 1024 });
+    const origin: RowOrigin = { file, header: meta.header, featureColumns: meta.featureColumns };
+    const total = meta.rows * record;
+    const run = async () => {
+      let carry: Buffer | null = null;
+      let index = 0;
+      let read = 0;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+        let p = 0;
+        for (; p + record <= buf.length; p += record) {
+          if (subscriber.closed) return;
+          const x = new Float32Array(meta.width);
+          new Uint8Array(x.buffer).set(buf.subarray(p + 8, p + record));
+          const label = buf.readFloatLE(p + 4);
+          subscriber.next({ origin, line: buf.readUInt32LE(p), index: index++, label: meta.hasLabel ? label : null, x });
+          if (options.progress && index % 64 === 0) options.progress(read + p + record, total, index);
+          if (options.flow?.blocked) await options.flow.ready();
+        }
+        read += p;
+        carry = p < buf.length ? Buffer.from(buf.subarray(p)) : null;
+      }
+      if (index !== meta.rows) throw new Error(`cache ${base}.rows holds ${index} rows, its index says ${meta.rows}: delete it (aeflow cache clear)`);
+      options.progress?.(total, total, index);
+      subscriber.complete();
+    };
+    run().catch((e) => subscriber.error(e));
+    return () => stream.destroy();
+  });
+}
+
+/**
+ * Streams the CSV and writes the cache beside it. The cache takes its name only after a complete pass, before
+ * the pass completes downstream (so the next pass finds it); a failed or stopped pass removes what it wrote.
+ */
+function writeThrough(file: string, base: string, options: CsvOptions, cache: CacheOptions): Observable<Row> {
+  return new Observable<Row>((subscriber) => {
+    // Unique per writer: two runs caching the same file at once each write their own, the last rename wins.
+    const unique = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const partial = `${base}.rows.${unique}.partial`;
+    let out: ReturnType<typeof createWriteStream> | null = null;
+    let written = 0;
+    let first: Row | null = null;
+    let rows = 0;
+    let done = false;
+    let cleanup: Promise<unknown> = Promise.resolve();
+    // Stops writing and removes the partial file once the stream has closed (so it is not re-created after).
+    const abandon = () => {
+      const stream = out;
+      out = null;
+      if (!stream) return;
+      cleanup = new Promise((resolve) => {
+        stream.once('close', () => resolve(undefined));
+        stream.destroy();
+      }).then(() => fs.rm(partial, { force: true }));
+    };
+    const commit = async (start: Row, stream: NonNullable<typeof out>) => {
+      const meta: CacheMeta = {
+        format: FORMAT,
+        source: file,
+        rows,
+        width: start.x.length,
+        hasLabel: start.label !== null,
+        header: start.origin.header ? [...start.origin.header] : null,
+        featureColumns: [...start.origin.featureColumns],
+      };
+      stream.end();
+      await once(stream, 'close');
+      await fs.rename(partial, `${base}.rows`);
+      await fs.writeFile(`${base}.json.${unique}.partial`, JSON.stringify(meta));
+      await fs.rename(`${base}.json.${unique}.partial`, `${base}.json`);
+      await evict(cache);
+    };
+    const subscription = csvRows(file, options).subscribe({
+      next(row) {
+        if (written >= 0) {
+          if (!out) {
+            first = row;
+            out = createWriteStream(partial);
+            out.on('error', () => {
+              written = -1;
+              abandon();
+            });
+          }
+          const record = Buffer.allocUnsafe(8 + 4 * row.x.length);
+          record.writeUInt32LE(row.line, 0);
+          record.writeFloatLE(row.label ?? Number.NaN, 4);
+          Buffer.from(row.x.buffer, row.x.byteOffset, row.x.byteLength).copy(record, 8);
+          written += record.length;
+          rows++;
+          if (written > cache.maxBytes) {
+            // Too big for the cache: stop caching this file, keep streaming it.
+            written = -1;
+            abandon();
+          } else {
+            out?.write(record);
+          }
+        }
+        subscriber.next(row);
+      },
+      error(e) {
+        done = true;
+        abandon();
+        void cleanup.then(() => subscriber.error(e));
+      },
+      complete() {
+        done = true;
+        const stream = out;
+        if (written < 0 || !stream || !first) {
+          void cleanup.then(() => subscriber.complete());
+          return;
+        }
+        commit(first, stream).then(
+          () => subscriber.complete(),
+          () => {
+            abandon();
+            subscriber.complete();
+          },
+        );
+      },
+    });
+    return () => {
+      subscription.unsubscribe();
+      if (!done) abandon();
+    };
+  });
+}
+
+export interface CacheEntry {
+  readonly key: string;
+  readonly source: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly used: Date;
+}
+
+/** The complete caches in a folder, most recently used first. */
+export async function listCache(dir: string): Promise<CacheEntry[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const entries: CacheEntry[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const key = name.slice(0, -'.json'.length);
+    try {
+      const meta = JSON.parse(await fs.readFile(path.join(dir, name), 'utf8')) as CacheMeta;
+      const [json, rows] = await Promise.all([fs.stat(path.join(dir, name)), fs.stat(path.join(dir, `${key}.rows`))]);
+      entries.push({ key, source: meta.source, rows: meta.rows, bytes: rows.size + json.size, used: json.mtime });
+    } catch {
+      // an incomplete entry: evict() and clear remove it
+    }
+  }
+  return entries.sort((a, b) => b.used.getTime() - a.used.getTime());
+}
+
+/** Removes least recently used caches until the folder holds at most `maxBytes`. */
+export async function evict(cache: CacheOptions): Promise<string[]> {
+  const entries = await listCache(cache.dir);
+  let total = entries.reduce((n, e) => n + e.bytes, 0);
+  const removed: string[] = [];
+  for (const e of [...entries].reverse()) {
+    if (total <= cache.maxBytes) break;
+    await removeEntry(cache.dir, e.key);
+    total -= e.bytes;
+    removed.push(e.key);
+  }
+  return removed;
+}
+
+/** Deletes every cache file in the folder (and only aeflow's: *.rows, *.json and their partial files). */
+export async function clearCache(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return 0;
+  }
+  const ours = names.filter((n) => /^[0-9a-f]{32}\.(rows|json)(\.[0-9a-z-]+\.partial)?$/.test(n));
+  let bytes = 0;
+  for (const n of ours) {
+    const file = path.join(dir, n);
+    bytes += (await fs.stat(file)).size;
+    await fs.rm(file, { force: true });
+  }
+  return bytes;
+}
+
+async function removeEntry(dir: string, key: string): Promise<void> {
+  await fs.rm(path.join(dir, `${key}.json`), { force: true });
+  await fs.rm(path.join(dir, `${key}.rows`), { force: true });
+}
