@@ -10,6 +10,7 @@ Needs python3 with torch and numpy (Debian: apt-get install python3-torch).
 """
 import argparse
 import json
+import resource
 import time
 
 import numpy as np
@@ -82,6 +83,7 @@ def main():
         "samples_per_s": round(n * args.epochs / train_s),
         "read_s": round(read_s, 2),
         "wall_s": round(time.perf_counter() - wall_start, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "epochs": epochs,
     }))
 

@@ -38,6 +38,8 @@ export interface Summary {
   train_s: number;
   wall_s: number;
   parameters: number;
+  /** The process's peak resident memory so far, worker threads included. */
+  peak_rss_mb: number;
   outputs: Record<string, string>;
   finished_at: string;
 }
@@ -126,6 +128,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     train_s: round(trainSeconds, 2),
     wall_s: round((performance.now() - started) / 1000, 2),
     parameters: s?.parameters ?? 0,
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     outputs: { ...outputs, summary: path.join(out, 'summary.json') },
     finished_at: new Date().toISOString(),
   };
