@@ -20,6 +20,10 @@ export type ErrorCode =
   | 'MODEL_INPUT_MISMATCH'
   | 'BACKEND_UNAVAILABLE'
   | 'WORKER_FAILED'
+  | 'CHECKPOINT_NOT_FOUND'
+  | 'CHECKPOINT_INVALID'
+  | 'INTERRUPTED'
+  | 'TRAINING_DIVERGED'
   | 'USAGE';
 
 export class AeflowError extends Error {

@@ -42,6 +42,6 @@ main(process.argv.slice(2)).then(
   },
   (e) => {
     console.error(formatError(e, verbose));
-    process.exitCode = e instanceof AeflowError && e.code === 'USAGE' ? 2 : 1;
+    process.exitCode = e instanceof AeflowError ? (({ USAGE: 2, INTERRUPTED: 130 } as Record<string, number>)[e.code] ?? 1) : 1;
   },
 );

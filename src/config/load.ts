@@ -110,7 +110,7 @@ export async function loadPipeline(file: string, sets: readonly string[] = [], c
     if (obj && typeof obj[field] === 'string') obj[field] = path.resolve(yamlDir, obj[field] as string);
   }
   const name = config.name ?? path.basename(file).replace(/\.ya?ml$/i, '');
-  return { config, file, name, locate, resolvedYaml: () => stringify(config) };
+  return { config, file, name, locate, resolvedYaml: () => stringify({ ...config, name }) };
 }
 
 function describeCount(n: number): string {

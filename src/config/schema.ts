@@ -107,6 +107,13 @@ const cacheSchema = z
   })
   .strict();
 
+const checkpointsSchema = z
+  .object({
+    /** Write a checkpoint every `every` epochs and after the last (0: only when stopped by a signal). */
+    every: z.number().int().min(0).default(1),
+  })
+  .strict();
+
 const outputsSchema = z
   .object({
     /** Run folder; `runs/<pipeline file name>` (relative to where aeflow runs) when left out. */
@@ -132,6 +139,7 @@ export const pipelineSchema = z
     train: trainSchema,
     snapshots: snapshotsSchema.prefault({}),
     cache: cacheSchema.prefault({}),
+    checkpoints: checkpointsSchema.prefault({}),
     outputs: outputsSchema.prefault({}),
   })
   .strict()

@@ -13,6 +13,8 @@ export class DenseAutoencoder implements TrainableModel {
   readonly encoder: DenseVariables[];
   readonly decoder: DenseVariables[];
   private layer: number | null = null;
+  /** A plain autoencoder draws no random numbers while training. */
+  draws = 0;
 
   constructor(
     readonly spec: DenseAutoencoderSpec,

@@ -23,5 +23,7 @@ export interface TrainableModel {
   decode(z: tf.Tensor2D): tf.Tensor2D;
   /** The parts saved as tfjs LayersModels: name -> dense layers in order. */
   exportParts(): Array<[string, readonly DenseVariables[]]>;
+  /** How many random draws the model has made (a VAE samples); restored on resume. */
+  draws: number;
   dispose(): void;
 }

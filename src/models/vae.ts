@@ -16,7 +16,7 @@ export class VariationalAutoencoder implements TrainableModel {
   readonly mean: DenseVariables;
   readonly logVar: DenseVariables;
   readonly decoder: DenseVariables[];
-  private draws = 0;
+  draws = 0;
 
   constructor(
     readonly spec: VariationalAutoencoderSpec,

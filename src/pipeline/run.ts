@@ -9,7 +9,9 @@ import { writePng } from '../sinks/imageGrid.js';
 import { MetricsFile } from '../sinks/metricsFile.js';
 import { ProgressBar } from '../sinks/progressBar.js';
 import { comparisonImage, generatedImages, snapshotImage } from '../sinks/snapshots.js';
-import { type EpochEvent, type TrainingEvent, type TrainOptions, trainingEvents } from './train.js';
+import { AeflowError } from '../errors.js';
+import { writeCheckpoint } from '../sinks/checkpoint.js';
+import { type EpochEvent, type EpochRecord, type TrainingEvent, type TrainOptions, trainingEvents } from './train.js';
 
 export interface RunOptions extends TrainOptions {
   /** The run folder (already chosen, see sinks/runFolder.ts). */
@@ -64,13 +66,17 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
   const snapshots = path.join(out, 'snapshots');
   mkdirSync(snapshots, { recursive: true });
   const pipelineFile = path.join(out, 'pipeline.yaml');
-  writeFileSync(pipelineFile, `# ${loaded.file}, resolved (defaults filled in, --set applied)\n${loaded.resolvedYaml()}`);
+  const resume = options.resume;
+  // A resumed run keeps its pipeline.yaml, and its metrics up to the checkpoint (later lines died with the crash).
+  if (!resume) writeFileSync(pipelineFile, `# ${loaded.file}, resolved (defaults filled in, --set applied)\n${loaded.resolvedYaml()}`);
   const metrics = new MetricsFile(path.join(out, 'metrics.jsonl'));
+  const previous = (resume?.metrics ?? []) as EpochRecord[];
+  for (const e of previous) metrics.append(e);
   const shape = imageShape(loaded);
   const { rows, cols } = config.snapshots;
 
   const events$: Observable<TrainingEvent> = trainingEvents(loaded, options).pipe(share());
-  const epochs: EpochEvent[] = [];
+  const epochs: EpochRecord[] = [...previous];
   let start: Start | null = null;
   // A failure is reported once, by the awaited stream below; the side branches ignore it.
   const onError = { error: () => progress.clear() };
@@ -84,12 +90,24 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     },
     ...onError,
   });
+  events$.pipe(filter((e): e is Extract<TrainingEvent, { type: 'checkpoint' }> => e.type === 'checkpoint')).subscribe({
+    next: (e) => writeCheckpoint(out, e.checkpoint),
+    ...onError,
+  });
   epochs$.pipe(filter((e) => e.snapshot !== null)).subscribe({
     next: (e) => writePng(path.join(snapshots, `epoch-${String(e.epoch).padStart(3, '0')}.png`), snapshotImage(e.snapshot!, shape, rows, cols)),
     ...onError,
   });
 
-  const end = (await lastValueFrom(events$.pipe(filter((e): e is End => e.type === 'end')))) as End;
+  let end: End;
+  try {
+    end = (await lastValueFrom(events$.pipe(filter((e): e is End => e.type === 'end')))) as End;
+  } catch (e) {
+    if (e instanceof AeflowError && e.code === 'INTERRUPTED') {
+      throw new AeflowError('INTERRUPTED', e.message, `go on with: aeflow run --resume ${path.relative(process.cwd(), out) || '.'}`);
+    }
+    throw e;
+  }
   const outputs: Record<string, string> = { metrics: metrics.file, snapshots, pipeline: pipelineFile };
   try {
     outputs.comparison = path.join(out, 'comparison.png');

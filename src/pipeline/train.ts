@@ -1,6 +1,8 @@
-import { defer, finalize, lastValueFrom, mergeMap, Observable, reduce, take, tap, toArray } from 'rxjs';
+import { defer, finalize, lastValueFrom, mergeMap, Observable, reduce, skip, take, takeWhile, tap, toArray } from 'rxjs';
 import type { BackendChoice, BackendName } from '../backend.js';
 import type { LoadedPipeline } from '../config/load.js';
+import { AeflowError } from '../errors.js';
+import type { Checkpoint } from '../sinks/checkpoint.js';
 import { models } from '../models/builtins.js';
 import type { Phase } from '../models/layers.js';
 import { FlowControl } from '../sources/flowControl.js';
@@ -24,7 +26,11 @@ export type TrainingEvent =
   | { type: 'phase'; phase: Phase; index: number; phases: number }
   | { type: 'batch'; epoch: number; epochs: number; phase: string; rows: number; loss: number; fraction: number; seconds: number }
   | EpochEvent
+  | { type: 'checkpoint'; checkpoint: Checkpoint }
   | { type: 'end'; final: Snapshot; generated: Generated | null; trainer: Trainer };
+
+/** An epoch as metrics remember it (no pictures). */
+export type EpochRecord = Omit<EpochEvent, 'type' | 'snapshot'>;
 
 export interface EpochEvent {
   type: 'epoch';
@@ -73,7 +79,10 @@ export interface Generated {
 export interface TrainOptions {
   readonly backend?: BackendChoice;
   readonly workers?: number | 'auto';
+  /** Stops training after the batches in flight; a checkpoint of that point is emitted first. */
   readonly signal?: AbortSignal;
+  /** Goes on from this checkpoint instead of starting afresh. */
+  readonly resume?: Checkpoint;
 }
 
 /**
@@ -95,7 +104,6 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
       trainer = await Trainer.start({
         workers,
         backend,
-        signal: options.signal,
         init: { model: model.spec(config.model, config.seed), optimizer: config.optimizer, loss: config.loss },
       });
       const t = trainer;
@@ -121,28 +129,72 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
       };
 
       const epochs = phases.reduce((n, p) => n + p.epochs, 0);
+      const resume = options.resume;
+      const signal = options.signal;
+      const history: EpochRecord[] = resume ? [...(resume.metrics as EpochRecord[])] : [];
       let epoch = 0;
-      let knownRows = 0;
+      let knownRows = resume?.knownRows ?? 0;
       let last: Snapshot | null = null;
+      const checkpoint = async (phaseIndex: number, phaseEpoch: number, batches: number, sums: Sums) => {
+        const partial = sums.totals();
+        const state = await t.state();
+        subscriber.next({
+          type: 'checkpoint',
+          checkpoint: {
+            version: 1,
+            epoch: epoch - (batches > 0 ? 1 : 0),
+            phase: phaseIndex,
+            phaseEpoch,
+            batches,
+            partial,
+            knownRows,
+            metrics: [...history],
+            state,
+            written: new Date().toISOString(),
+          },
+        });
+      };
       for (const [index, phase] of phases.entries()) {
+        if (resume && index < resume.phase) {
+          epoch += phase.epochs;
+          continue;
+        }
         if (phases.length > 1 || phase.layer !== null) {
           await t.phase(phase.layer);
           subscriber.next({ type: 'phase', phase, index: index + 1, phases: phases.length });
         }
-        for (let phaseEpoch = 1; phaseEpoch <= phase.epochs; phaseEpoch++) {
+        const resuming = resume && index === resume.phase ? resume : null;
+        if (resuming) {
+          await t.restore(resuming.state);
+          epoch += resuming.phaseEpoch;
+        }
+        for (let phaseEpoch = (resuming?.phaseEpoch ?? 0) + 1; phaseEpoch <= phase.epochs; phaseEpoch++) {
           epoch++;
           const started = performance.now();
           const flow = new FlowControl(2);
           // Until an epoch has counted the rows, estimate them from the bytes per row parsed so far.
           let estimatedRows = 0;
-          let rows = 0;
-          const sums = new Sums();
+          // A run stopped mid-epoch goes on after the batches it had trained: the epoch's order is seeded.
+          const skipBatches = resuming && phaseEpoch === resuming.phaseEpoch + 1 ? resuming.batches : 0;
+          const sums = skipBatches > 0 && resuming ? Sums.from(resuming.partial) : new Sums();
+          let rows = sums.rows;
+          let batches = skipBatches;
           await lastValueFrom(
             splitBatches(config, 'train', epoch, { flow, progress: (read, total, parsed) => (estimatedRows = (parsed * total) / read) }).pipe(
+              skip(skipBatches),
+              takeWhile(() => !signal?.aborted),
               mergeMap((batch) => {
                 flow.acquire();
                 return defer(() => t.step(batch.x, batch.target, batch.rows, batch.cols)).pipe(
                   tap((result) => {
+                    if (!Number.isFinite(result.loss)) {
+                      throw new AeflowError(
+                        'TRAINING_DIVERGED',
+                        `the training loss became ${result.loss} at epoch ${epoch}, batch ${batches + 1}`,
+                        'lower optimizer.learning_rate (or check the data scaling); the last checkpoint holds the last good state',
+                      );
+                    }
+                    batches++;
                     rows += batch.rows;
                     sums.add(result.loss, result.terms, batch.rows);
                     subscriber.next({
@@ -162,6 +214,14 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
             ),
             { defaultValue: null },
           );
+          if (signal?.aborted) {
+            await checkpoint(index, phaseEpoch - 1, batches, sums);
+            throw new AeflowError(
+              'INTERRUPTED',
+              `stopped at epoch ${epoch}, after ${batches} batch${batches === 1 ? '' : 'es'} of it; a checkpoint of that point was written`,
+              'go on with: aeflow run --resume RUN_FOLDER',
+            );
+          }
           const seconds = (performance.now() - started) / 1000;
           knownRows = rows;
           const test = await evaluate(loaded, t, t.pool.size);
@@ -173,8 +233,7 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
           if (snap) last = snap;
           const { numTensors } = await t.memory();
           const train = sums.mean();
-          subscriber.next({
-            type: 'epoch',
+          const record: EpochRecord = {
             epoch,
             epochs,
             phase: phase.name,
@@ -190,8 +249,11 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
             testRows: test.rows,
             tensors: numTensors,
             log,
-            snapshot: snap,
-          });
+          };
+          history.push(record);
+          subscriber.next({ type: 'epoch', ...record, snapshot: snap });
+          const every = config.checkpoints.every;
+          if (every > 0 && (isLast || epoch % every === 0)) await checkpoint(index, phaseEpoch, 0, new Sums());
         }
       }
       const generated = model.generative ? await generate(t, inputs, width, model.codeSize(config.model), config.seed, count) : null;
@@ -208,9 +270,21 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
 
 /** Row-weighted sums of losses and their terms. */
 class Sums {
-  private rows = 0;
+  rows = 0;
   private loss = 0;
-  private readonly terms: Record<string, number> = {};
+  private terms: Record<string, number> = {};
+
+  static from(totals: { rows: number; loss: number; terms: Record<string, number> }): Sums {
+    const s = new Sums();
+    s.rows = totals.rows;
+    s.loss = totals.loss;
+    s.terms = { ...totals.terms };
+    return s;
+  }
+
+  totals(): { rows: number; loss: number; terms: Record<string, number> } {
+    return { rows: this.rows, loss: this.loss, terms: { ...this.terms } };
+  }
 
   add(loss: number, terms: Record<string, number>, rows: number): void {
     this.rows += rows;

@@ -1,5 +1,5 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
-import type { EpochEvent } from '../pipeline/train.js';
+import type { EpochRecord } from '../pipeline/train.js';
 
 /** metrics.jsonl: one JSON object per epoch, appended as epochs end, so a crash keeps what was measured. */
 export class MetricsFile {
@@ -7,7 +7,7 @@ export class MetricsFile {
     writeFileSync(file, '');
   }
 
-  append(e: EpochEvent): void {
+  append(e: EpochRecord): void {
     const line: Record<string, number | string | null> = {
       epoch: e.epoch,
       phase: e.phase,

@@ -182,6 +182,18 @@ export class Trainer {
     return (await this.pool.call(0, { kind: 'save', dir })).parts;
   }
 
+  /** The training state of the model (replica 0: all replicas hold the same). */
+  async state(): Promise<Requests['state']['result']> {
+    await this.queue;
+    return this.pool.call(0, { kind: 'state' });
+  }
+
+  /** Puts a saved training state into every replica. */
+  async restore(state: Requests['state']['result']): Promise<void> {
+    await this.queue;
+    await this.pool.broadcast({ kind: 'restore', state });
+  }
+
   async weights(replica = 0): Promise<Float32Array[]> {
     return (await this.pool.call(replica, { kind: 'weights' })).weights;
   }

@@ -39,6 +39,21 @@ export interface SharedGradients {
   readonly barrier: SharedArrayBuffer;
 }
 
+/** A replica's training state, as plain arrays (checkpoints hold it). */
+export interface ReplicaState {
+  /** Every variable of the model, in its fixed order. */
+  readonly weights: Float32Array[];
+  /** The optimizer's own weights (Adam: iterations, first and second moments), in its order. */
+  readonly optimizer: Array<{ name: string; shape: number[]; data: Float32Array }>;
+  /**
+   * Adam's running powers β1^t and β2^t. tfjs's setWeights recomputes them with pow(), which differs from the
+   * running product in the last bits; restored exactly, a resumed run repeats the uninterrupted one bit for bit.
+   */
+  readonly adamPowers: [number, number] | null;
+  /** Random draws the model has made (a VAE's sampling), so a resumed run draws on from there. */
+  readonly draws: number;
+}
+
 /** A batch's mean loss and its named parts (empty for a plain autoencoder). */
 export interface StepResult {
   readonly loss: number;
@@ -65,6 +80,9 @@ export interface Requests {
   load: { request: { backend: BackendChoice; model: string }; result: { backend: BackendName; inputs: number; outputs: number } };
   predict: { request: BatchPayload; result: { y: Float32Array; cols: number } };
   memory: { request: Record<never, never>; result: { numTensors: number; numBytes: number } };
+  /** Everything training needs to go on exactly: weights, optimizer state, the model's random draws. */
+  state: { request: Record<never, never>; result: ReplicaState };
+  restore: { request: { state: ReplicaState }; result: Record<never, never> };
 }
 
 export type Kind = keyof Requests;

@@ -221,6 +221,51 @@ const handlers: Handlers = {
     return { y: readArray(y), cols };
   },
 
+  async state() {
+    const r = current();
+    const optimizer = (await r.optimizer.getWeights()).map(({ name, tensor }) => ({
+      name,
+      shape: [...tensor.shape],
+      data: (tensor.dataSync() as Float32Array).slice(),
+    }));
+    const weights = r.model.variables().map((v) => (v.dataSync() as Float32Array).slice());
+    const adam = adamPowers(r.optimizer);
+    return { weights, optimizer, adamPowers: adam ? [adam[0].dataSync()[0], adam[1].dataSync()[0]] : null, draws: r.model.draws };
+  },
+
+  async restore({ state }) {
+    const r = current();
+    const variables = r.model.variables();
+    if (state.weights.length !== variables.length) {
+      throw new AeflowError(
+        'CHECKPOINT_INVALID',
+        `the checkpoint holds ${state.weights.length} weight arrays, the model has ${variables.length}`,
+        'resume with the pipeline the checkpoint was written by',
+      );
+    }
+    tf.tidy(() => {
+      variables.forEach((v, i) => {
+        if (state.weights[i].length !== v.size)
+          throw new AeflowError(
+            'CHECKPOINT_INVALID',
+            `checkpoint weight ${i} has ${state.weights[i].length} values, the model's ${v.size}`,
+            'resume with the pipeline the checkpoint was written by',
+          );
+        v.assign(tf.tensor(state.weights[i], v.shape));
+      });
+    });
+    const named = state.optimizer.map(({ name, shape, data }) => ({ name, tensor: tf.tensor(data, shape) }));
+    await r.optimizer.setWeights(named);
+    for (const { tensor } of named) tensor.dispose();
+    const adam = adamPowers(r.optimizer);
+    if (adam && state.adamPowers) {
+      const powers = state.adamPowers;
+      tf.tidy(() => adam.forEach((v, i) => v.assign(tf.scalar(powers[i]))));
+    }
+    r.model.draws = state.draws;
+    return {};
+  },
+
   memory() {
     const m = tf.memory();
     return { numTensors: m.numTensors, numBytes: m.numBytes };
@@ -259,6 +304,12 @@ function current(): Replica {
       'rerun; if it repeats, rerun with --verbose and report it',
     );
   return replica;
+}
+
+/** Adam's running β powers (tfjs keeps them as the private variables accBeta1, accBeta2), or null. */
+function adamPowers(optimizer: tf.Optimizer): [tf.Variable, tf.Variable] | null {
+  const o = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  return o.accBeta1 instanceof tf.Variable && o.accBeta2 instanceof tf.Variable ? [o.accBeta1, o.accBeta2] : null;
 }
 
 function makeOptimizer(o: OptimizerSpec): tf.Optimizer {

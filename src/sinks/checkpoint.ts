@@ -1,0 +1,96 @@
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { AeflowError } from '../errors.js';
+import type { ReplicaState } from '../workers/protocol.js';
+
+/** Where a run stands: enough to go on exactly as if it had never stopped. */
+export interface Checkpoint {
+  readonly version: 1;
+  /** Global epochs completed (the one in progress, when `batches` > 0, is not counted). */
+  readonly epoch: number;
+  /** Index of the phase in progress and epochs completed in it. */
+  readonly phase: number;
+  readonly phaseEpoch: number;
+  /** Batches of the next epoch already trained (a stop mid-epoch), and their row-weighted loss sums. */
+  readonly batches: number;
+  readonly partial: { rows: number; loss: number; terms: Record<string, number> };
+  /** Rows per epoch, once known. */
+  readonly knownRows: number;
+  /** metrics.jsonl so far, one object per completed epoch. */
+  readonly metrics: unknown[];
+  readonly state: ReplicaState;
+  readonly written: string;
+}
+
+const MAGIC = 'AEFLOWCK';
+export const CHECKPOINT_FILE = 'checkpoint.aeckpt';
+
+/**
+ * Writes a checkpoint atomically: to a file aside, flushed to disk, then renamed over the previous one, so a
+ * crash mid-write leaves the previous checkpoint whole. Layout: magic, a JSON header, then the arrays.
+ */
+export function writeCheckpoint(dir: string, checkpoint: Checkpoint): string {
+  const arrays: Float32Array[] = [...checkpoint.state.weights, ...checkpoint.state.optimizer.map((o) => o.data)];
+  const header = {
+    ...checkpoint,
+    state: {
+      draws: checkpoint.state.draws,
+      adamPowers: checkpoint.state.adamPowers,
+      weights: checkpoint.state.weights.map((w) => w.length),
+      optimizer: checkpoint.state.optimizer.map((o) => ({ name: o.name, shape: o.shape, length: o.data.length })),
+    },
+  };
+  const json = Buffer.from(JSON.stringify(header));
+  const prefix = Buffer.alloc(16);
+  prefix.write(MAGIC, 0, 'ascii');
+  prefix.writeUInt32LE(json.length, 8);
+  const pad = Buffer.alloc((4 - ((16 + json.length) % 4)) % 4);
+  const file = path.join(dir, CHECKPOINT_FILE);
+  const partial = `${file}.partial`;
+  const fd = openSync(partial, 'w');
+  try {
+    for (const part of [prefix, json, pad]) writeSync(fd, part);
+    for (const a of arrays) writeSync(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(partial, file);
+  return file;
+}
+
+/** Reads the checkpoint of a run folder. */
+export function readCheckpoint(dir: string): Checkpoint {
+  const file = path.join(dir, CHECKPOINT_FILE);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    throw new AeflowError(
+      'CHECKPOINT_NOT_FOUND',
+      `${file}: no checkpoint`,
+      'resume a run folder written by `aeflow run` after at least one checkpoint (checkpoints.every)',
+    );
+  }
+  if (bytes.length < 16 || bytes.toString('ascii', 0, 8) !== MAGIC) {
+    throw new AeflowError('CHECKPOINT_INVALID', `${file}: not an aeflow checkpoint`, 'the file is damaged; start the run again');
+  }
+  const length = bytes.readUInt32LE(8);
+  const header = JSON.parse(bytes.toString('utf8', 16, 16 + length));
+  let offset = 16 + length;
+  offset += (4 - (offset % 4)) % 4;
+  const take = (n: number) => {
+    if (offset + 4 * n > bytes.length) throw new AeflowError('CHECKPOINT_INVALID', `${file}: truncated`, 'the file is damaged; start the run again');
+    const a = new Float32Array(n);
+    new Uint8Array(a.buffer).set(bytes.subarray(offset, offset + 4 * n));
+    offset += 4 * n;
+    return a;
+  };
+  const weights = (header.state.weights as number[]).map((n) => take(n));
+  const optimizer = (header.state.optimizer as Array<{ name: string; shape: number[]; length: number }>).map((o) => ({
+    name: o.name,
+    shape: o.shape,
+    data: take(o.length),
+  }));
+  return { ...header, state: { weights, optimizer, adamPowers: header.state.adamPowers ?? null, draws: header.state.draws } };
+}
