@@ -7,13 +7,14 @@ import { AeflowError } from '../errors.js';
 import { batchRows } from '../operators/batchRows.js';
 import { normalize } from '../operators/normalize.js';
 import { FeaturesCsv } from '../sinks/featuresCsv.js';
+import { BadRows } from '../sources/badRows.js';
 import { csvRows, csvShape } from '../sources/csv.js';
 import { FlowControl } from '../sources/flowControl.js';
 import { WorkerPool } from '../workers/pool.js';
 import { parseCommand, positiveInt } from './args.js';
 
 const usage =
-  'aeflow encode --model RUN/model --input X.csv --out features.csv [--label-column NAME|N|none] [--scale N|none] [--no-header] [--batch N] [--backend B]';
+  'aeflow encode --model RUN/model --input X.csv --out features.csv [--label-column NAME|N|none] [--scale N|none] [--no-header] [--on-bad-row error|skip] [--batch N] [--backend B]';
 
 /**
  * `aeflow encode`: stream a CSV through a saved encoder and write the codes, in input order, in bounded
@@ -32,6 +33,7 @@ export async function encodeCommand(argv: string[]): Promise<number> {
       'no-header': { type: 'boolean' },
       batch: { type: 'string' },
       backend: { type: 'string' },
+      'on-bad-row': { type: 'string' },
     },
     usage,
   );
@@ -54,13 +56,16 @@ export async function encodeCommand(argv: string[]): Promise<number> {
     if (!origin.header?.includes(labelColumn)) labelColumn = null;
   }
   const batch = positiveInt('--batch', values.batch) ?? 1000;
+  const policy = values['on-bad-row'] ?? run.onBadRow;
+  if (policy !== 'error' && policy !== 'skip') throw new AeflowError('USAGE', `--on-bad-row ${policy}: expected error or skip`, 'e.g. --on-bad-row skip');
+  const badRows = policy === 'skip' ? new BadRows() : undefined;
 
   const pool = WorkerPool.create(1);
   let features: FeaturesCsv | null = null;
   try {
     const model = await pool.call(0, { kind: 'load', backend: (values.backend as BackendChoice) ?? 'auto', model: encoderDir });
     const flow = new FlowControl(2);
-    const rows$ = csvRows(values.input, { header, labelColumn, flow }).pipe(normalize(scale), batchRows(batch));
+    const rows$ = csvRows(values.input, { header, labelColumn, flow, badRows }).pipe(normalize(scale, badRows), batchRows(batch));
     let checked = false;
     await lastValueFrom(
       rows$.pipe(
@@ -89,6 +94,12 @@ export async function encodeCommand(argv: string[]): Promise<number> {
     const rows = await (features as FeaturesCsv | null)?.close();
     features = null;
     console.log(`encode: ${rows ?? 0} rows -> ${values.out} (${model.outputs} features each, ${model.backend} backend)`);
+    const skipped = badRows?.skipped;
+    if (skipped && skipped.count > 0) {
+      console.log(
+        `encode: skipped ${skipped.count} bad row${skipped.count === 1 ? '' : 's'} (on_bad_row: skip), at lines ${skipped.lines.join(', ')}${skipped.count > skipped.lines.length ? ', …' : ''}; the first: ${skipped.first}`,
+      );
+    }
   } catch (e) {
     await (features as FeaturesCsv | null)?.abort();
     throw e;
@@ -99,13 +110,14 @@ export async function encodeCommand(argv: string[]): Promise<number> {
 }
 
 /** data.scale and data.label_column from the run's pipeline.yaml (RUN/model/encoder -> RUN/pipeline.yaml). */
-function runSettings(encoderDir: string): { scale: number | null; labelColumn: string | number | null } {
+function runSettings(encoderDir: string): { scale: number | null; labelColumn: string | number | null; onBadRow: string } {
   for (const up of ['../../pipeline.yaml', '../pipeline.yaml']) {
     const file = path.resolve(encoderDir, up);
     if (existsSync(file)) {
-      const data = (parseYaml(readFileSync(file, 'utf8')) as { data?: { scale?: number | null; label_column?: string | number | null } })?.data;
-      if (data) return { scale: data.scale ?? null, labelColumn: data.label_column ?? null };
+      const data = (parseYaml(readFileSync(file, 'utf8')) as { data?: { scale?: number | null; label_column?: string | number | null; on_bad_row?: string } })
+        ?.data;
+      if (data) return { scale: data.scale ?? null, labelColumn: data.label_column ?? null, onBadRow: data.on_bad_row ?? 'error' };
     }
   }
-  return { scale: 255, labelColumn: 'label' };
+  return { scale: 255, labelColumn: 'label', onBadRow: 'error' };
 }

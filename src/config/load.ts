@@ -4,6 +4,7 @@ import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, stringify, 
 import type { z } from 'zod';
 import { AeflowError } from '../errors.js';
 import { models } from '../models/builtins.js';
+import { BadRows } from '../sources/badRows.js';
 import { csvShape } from '../sources/csv.js';
 import { pathKeys, pipelineSchema, unknownKeyMessage, type Pipeline } from './schema.js';
 
@@ -170,7 +171,8 @@ function nodeAt(doc: Document, keyPath: ReadonlyArray<string | number>): { range
  */
 export async function checkAgainstData(loaded: LoadedPipeline): Promise<{ width: number }> {
   const { config } = loaded;
-  const csv = { header: config.data.header, labelColumn: config.data.label_column };
+  // Under a skip policy a bad first row is skipped here too: the shape comes from the first good one.
+  const csv = { header: config.data.header, labelColumn: config.data.label_column, badRows: config.data.on_bad_row === 'skip' ? new BadRows() : undefined };
   const model = models.get(config.model.type);
   const expected = model.inputWidth(config.model);
   let width = 0;

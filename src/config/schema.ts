@@ -51,6 +51,11 @@ const dataSchema = z
     label_column: z.union([z.string().min(1), z.number().int().min(1), z.null()]).default('label'),
     /** Raw values must lie in [0, scale] and are divided by it (255 for 8-bit pixels); null: used as they are. */
     scale: z.number().positive().nullable().default(255),
+    /**
+     * A row with the wrong column count, a value that is not a number or out of range: `error` stops with its
+     * file, line and column; `skip` drops it, counts it and reports the count and first lines.
+     */
+    on_bad_row: z.enum(['error', 'skip']).default('error'),
     /** `fast`: the byte-level reader (csv-parse takes over at the first quote); `csv-parse`: csv-parse alone. */
     parser: z.enum(['fast', 'csv-parse']).default('fast'),
     /** Image shape for snapshots; square from the column count when left out. */

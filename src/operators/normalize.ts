@@ -1,6 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { AeflowError, at } from '../errors.js';
 import { columnName, columnOf, type Row } from '../rows.js';
+import type { BadRows } from '../sources/badRows.js';
 
 /**
  * Scales raw values to [0, 1] by dividing by `scale` (255 for 8-bit pixels), after checking that every value
@@ -12,8 +13,9 @@ import { columnName, columnOf, type Row } from '../rows.js';
  * rows$.pipe(normalize(255)) // 0..255 -> 0..1
  *
  * @param scale the largest valid raw value, or null to pass values through
+ * @param badRows under `on_bad_row: skip`, where rows with an out-of-range value are counted (and dropped)
  */
-export function normalize(scale: number | null): OperatorFunction<Row, Row> {
+export function normalize(scale: number | null, badRows?: BadRows): OperatorFunction<Row, Row> {
   return (source) =>
     new Observable<Row>((subscriber) => {
       if (scale === null) return source.subscribe(subscriber);
@@ -25,14 +27,13 @@ export function normalize(scale: number | null): OperatorFunction<Row, Row> {
           for (let i = 0; i < x.length; i++) {
             const v = x[i];
             if (!(v >= 0 && v <= scale)) {
-              subscriber.error(
-                new AeflowError(
-                  'CSV_VALUE_OUT_OF_RANGE',
-                  `${at(row.origin.file, row.line, columnOf(row.origin, i))}: ${columnName(row.origin, i)} holds ${v}, ` +
-                    `expected a value from 0 to ${scale}`,
-                  `the pipeline's data.scale is ${scale}; fix the value, or set data.scale to match the data (null: no scaling)`,
-                ),
+              const error = new AeflowError(
+                'CSV_VALUE_OUT_OF_RANGE',
+                `${at(row.origin.file, row.line, columnOf(row.origin, i))}: ${columnName(row.origin, i)} holds ${v}, ` + `expected a value from 0 to ${scale}`,
+                `the pipeline's data.scale is ${scale}; fix the value, or set data.scale to match the data (null: no scaling)`,
               );
+              if (badRows) badRows.add(row.line, error);
+              else subscriber.error(error);
               return;
             }
             out[i] = v * inv;

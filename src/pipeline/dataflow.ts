@@ -1,9 +1,10 @@
 import path from 'node:path';
-import type { Observable, OperatorFunction } from 'rxjs';
+import { finalize, type Observable, type OperatorFunction } from 'rxjs';
 import type { Pipeline } from '../config/schema.js';
 import { batchRows } from '../operators/batchRows.js';
 import { normalize } from '../operators/normalize.js';
 import type { Batch, Row } from '../rows.js';
+import { BadRows } from '../sources/badRows.js';
 import { csvRows } from '../sources/csv.js';
 import { type CacheOptions, cachedCsvRows } from '../sources/rowCache.js';
 import type { FlowControl } from '../sources/flowControl.js';
@@ -11,16 +12,31 @@ import { stages } from '../stages/builtins.js';
 import type { StageContext } from '../stages/stage.js';
 
 export interface PassOptions {
+  /** Under `on_bad_row: skip`, where the pass counts the rows it skips. */
+  readonly badRows?: BadRows;
   readonly flow?: FlowControl;
   readonly progress?: (bytesParsed: number, totalBytes: number, rows: number) => void;
 }
 
 /** Rows of one split, parsed and normalized, streamed from its CSV. */
 export function splitRows(config: Pipeline, split: 'train' | 'test', options: PassOptions = {}): Observable<Row> {
-  const csv = { header: config.data.header, labelColumn: config.data.label_column, parser: config.data.parser, flow: options.flow, progress: options.progress };
+  const skip = config.data.on_bad_row === 'skip';
+  // Row-level skips (counted by the reader, or remembered by the row cache) and range skips are counted apart,
+  // so a cached pass neither loses nor double-counts them; the pass's collector gets both.
+  const report = skip ? (options.badRows ?? new BadRows()) : undefined;
+  const rowLevel = skip ? new BadRows() : undefined;
+  const csv = {
+    header: config.data.header,
+    labelColumn: config.data.label_column,
+    parser: config.data.parser,
+    flow: options.flow,
+    progress: options.progress,
+    badRows: rowLevel,
+  };
   const file = config.data[split];
   const source = config.cache.enabled ? cachedCsvRows(file, csv, cacheOptions(config)) : csvRows(file, csv);
-  return source.pipe(normalize(config.data.scale));
+  const rows = source.pipe(normalize(config.data.scale, report));
+  return report && rowLevel ? rows.pipe(finalize(() => report.merge(rowLevel.skipped))) : rows;
 }
 
 /** The pipeline's row cache: its folder (`.cache/aeflow` in the working folder by default) and size bound. */

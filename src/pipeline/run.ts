@@ -11,6 +11,7 @@ import { ProgressBar } from '../sinks/progressBar.js';
 import { comparisonImage, generatedImages, snapshotImage } from '../sinks/snapshots.js';
 import { AeflowError } from '../errors.js';
 import { writeCheckpoint } from '../sinks/checkpoint.js';
+import type { SkippedRows } from '../sources/badRows.js';
 import { type EpochEvent, type EpochRecord, type TrainingEvent, type TrainOptions, trainingEvents } from './train.js';
 
 export interface RunOptions extends TrainOptions {
@@ -36,6 +37,8 @@ export interface Summary {
   test_terms: Record<string, number>;
   /** With a noise stage: the loss of the noisy test input against the clean one, what doing nothing scores. */
   noisy_input_loss?: number;
+  /** Under `on_bad_row: skip`: what each split's last pass skipped (count, first lines, first message). */
+  skipped_rows?: { train: SkippedRows; test: SkippedRows };
   samples_per_s: number;
   train_s: number;
   wall_s: number;
@@ -142,6 +145,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     test_loss: last.testLoss,
     test_terms: last.testTerms,
     ...(last.noisyInputLoss === null ? {} : { noisy_input_loss: last.noisyInputLoss }),
+    ...(last.skipped ? { skipped_rows: last.skipped } : {}),
     samples_per_s: Math.round(epochs.reduce((n, e) => n + e.rows, 0) / trainSeconds),
     train_s: round(trainSeconds, 2),
     wall_s: round((performance.now() - started) / 1000, 2),

@@ -5,6 +5,7 @@ import { AeflowError } from '../errors.js';
 import type { Checkpoint } from '../sinks/checkpoint.js';
 import { models } from '../models/builtins.js';
 import type { Phase } from '../models/layers.js';
+import { BadRows, type SkippedRows } from '../sources/badRows.js';
 import { FlowControl } from '../sources/flowControl.js';
 import { Trainer } from '../workers/pool.js';
 import { resolveWorkers } from '../workers/workerCount.js';
@@ -52,6 +53,8 @@ export interface EpochEvent {
   testRows: number;
   /** Live tensors in the worker after the epoch: flat unless something leaks. */
   tensors: number;
+  /** Under `on_bad_row: skip`: the rows this epoch's passes skipped, per split. */
+  skipped: { train: SkippedRows; test: SkippedRows } | null;
   log: boolean;
   snapshot: Snapshot | null;
 }
@@ -179,8 +182,13 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
           const sums = skipBatches > 0 && resuming ? Sums.from(resuming.partial) : new Sums();
           let rows = sums.rows;
           let batches = skipBatches;
+          const badTrain = new BadRows();
           await lastValueFrom(
-            splitBatches(config, 'train', epoch, { flow, progress: (read, total, parsed) => (estimatedRows = (parsed * total) / read) }).pipe(
+            splitBatches(config, 'train', epoch, {
+              flow,
+              badRows: badTrain,
+              progress: (read, total, parsed) => (estimatedRows = (parsed * total) / read),
+            }).pipe(
               skip(skipBatches),
               takeWhile(() => !signal?.aborted),
               mergeMap((batch) => {
@@ -248,6 +256,7 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
             rows,
             testRows: test.rows,
             tensors: numTensors,
+            skipped: config.data.on_bad_row === 'skip' ? { train: badTrain.skipped, test: test.skipped } : null,
             log,
           };
           history.push(record);
@@ -304,10 +313,11 @@ async function evaluate(
   loaded: LoadedPipeline,
   trainer: Trainer,
   workers: number,
-): Promise<{ loss: number; terms: Record<string, number>; rows: number; inputLoss: number | null }> {
+): Promise<{ loss: number; terms: Record<string, number>; rows: number; inputLoss: number | null; skipped: SkippedRows }> {
   const flow = new FlowControl(workers + 1);
+  const badRows = new BadRows();
   const { sums, input } = await lastValueFrom(
-    splitBatches(loaded.config, 'test', 0, { flow }).pipe(
+    splitBatches(loaded.config, 'test', 0, { flow, badRows }).pipe(
       mergeMap((batch) => {
         flow.acquire();
         return defer(() => trainer.evaluate(batch.x, batch.target, batch.rows, batch.cols).then((r) => ({ ...r, rows: batch.rows }))).pipe(
@@ -326,7 +336,7 @@ async function evaluate(
   );
   const mean = sums.mean();
   const inputMean = input.mean();
-  return { loss: mean.loss, terms: mean.terms, rows: mean.rows, inputLoss: inputMean.rows > 0 ? inputMean.loss : null };
+  return { loss: mean.loss, terms: mean.terms, rows: mean.rows, inputLoss: inputMean.rows > 0 ? inputMean.loss : null, skipped: badRows.skipped };
 }
 
 /** Samples from the prior, an interpolation between the first two preview images, and a 2-d manifold. */

@@ -4,6 +4,7 @@ import type { ProgressBar } from './progressBar.js';
 /** The console side branch: the dataflow and backend at start, phases, the progress bar, one line per reported epoch. */
 export function consoleSink(log: (line: string) => void, progress: ProgressBar): (e: TrainingEvent) => void {
   let phased = false;
+  const reported = new Set<string>();
   return (e) => {
     switch (e.type) {
       case 'start':
@@ -29,6 +30,14 @@ export function consoleSink(log: (line: string) => void, progress: ProgressBar):
         break;
       case 'epoch': {
         progress.clear();
+        for (const [split, s] of Object.entries(e.skipped ?? {})) {
+          const key = `${split}:${s.count}`;
+          if (s.count === 0 || reported.has(key)) continue;
+          reported.add(key);
+          log(
+            `skipped ${s.count} bad ${split} row${s.count === 1 ? '' : 's'} (on_bad_row: skip), at lines ${s.lines.join(', ')}${s.count > s.lines.length ? ', …' : ''}; the first: ${s.first}`,
+          );
+        }
         if (!e.log) break;
         const terms = Object.entries(e.testTerms)
           .map(([name, v]) => `  ${name} ${v.toPrecision(5)}`)

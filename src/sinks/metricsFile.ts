@@ -18,6 +18,10 @@ export class MetricsFile {
     for (const [name, v] of Object.entries(e.trainTerms)) line[`train_${name}`] = v;
     for (const [name, v] of Object.entries(e.testTerms)) line[`test_${name}`] = v;
     if (e.noisyInputLoss !== null) line.noisy_input_loss = e.noisyInputLoss;
+    if (e.skipped) {
+      line.skipped_train_rows = e.skipped.train.count;
+      line.skipped_test_rows = e.skipped.test.count;
+    }
     Object.assign(line, {
       seconds: Math.round(e.seconds * 1000) / 1000,
       samples_per_s: Math.round(e.samplesPerS),

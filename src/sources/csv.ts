@@ -4,6 +4,7 @@ import { firstValueFrom, Observable } from 'rxjs';
 import { AeflowError } from '../errors.js';
 import type { Row, RowOrigin } from '../rows.js';
 import type { FlowControl } from './flowControl.js';
+import type { BadRows } from './badRows.js';
 import { RowBuilder } from './rowBuilder.js';
 
 export interface CsvOptions {
@@ -21,6 +22,11 @@ export interface CsvOptions {
    * Both give the same rows and the same errors.
    */
   parser?: 'fast' | 'csv-parse';
+  /**
+   * When given, a row with the wrong column count or a value that is not a number goes here and is skipped
+   * (on_bad_row: skip); without it, such a row ends the stream with its error. Broken quoting always ends it.
+   */
+  badRows?: BadRows;
 }
 
 /** Where a reader hands its rows. */
@@ -47,7 +53,7 @@ export function csvRows(file: string, options: CsvOptions): Observable<Row> {
     const streams: Destroyable[] = [];
     const run = async () => {
       const size = await statCsv(file);
-      const builder = new RowBuilder(file, options.header, options.labelColumn);
+      const builder = new RowBuilder(file, options.header, options.labelColumn, options.badRows);
       const { flow, progress } = options;
       let bytes = 0;
       const sink: RowSink = {
@@ -155,7 +161,7 @@ async function readFast(file: string, builder: RowBuilder, sink: RowSink, stream
     }
     const row = builder.fromBytes(buf, start, end, line);
     if (row === undefined) return false;
-    await sink.row(row);
+    if (row) await sink.row(row);
     return true;
   };
   // csv-parse takes over from the record at `offset`, on the line after `linesBefore`.

@@ -1,5 +1,6 @@
 import { AeflowError, at } from '../errors.js';
 import type { Row, RowOrigin } from '../rows.js';
+import type { BadRows } from './badRows.js';
 
 /**
  * Turns CSV records into rows, and malformed records into coded errors, the same way whichever parser read
@@ -21,6 +22,8 @@ export class RowBuilder {
     readonly file: string,
     private readonly header: boolean,
     private readonly labelColumn: string | number | null,
+    /** When given, bad records are counted here and skipped instead of thrown. */
+    private readonly badRows?: BadRows,
   ) {}
 
   get origin(): RowOrigin | null {
@@ -31,12 +34,16 @@ export class RowBuilder {
     return this.originValue !== null;
   }
 
-  /** A record as strings; returns its row, or null for the header. */
+  /** A record as strings; returns its row, or null for the header (and for a bad row being skipped). */
   fromStrings(record: readonly string[], line: number): Row | null {
     if (this.originValue === null) {
       this.start(record);
       if (this.header) return null;
     }
+    return this.guard(line, () => this.stringRow(record, line));
+  }
+
+  private stringRow(record: readonly string[], line: number): Row {
     const origin = this.originValue as RowOrigin;
     this.checkCount(record.length, line);
     const x = new Float32Array(origin.featureColumns.length);
@@ -52,7 +59,25 @@ export class RowBuilder {
    * A data record as bytes `buf[start, end)` (no line end), for the byte-level parser. Returns the row, or
    * `undefined` when the record holds a quote or a carriage return that this parser leaves to csv-parse.
    */
-  fromBytes(buf: Uint8Array, start: number, end: number, line: number): Row | undefined {
+  fromBytes(buf: Uint8Array, start: number, end: number, line: number): Row | null | undefined {
+    return this.guard(line, () => this.byteRow(buf, start, end, line));
+  }
+
+  /** Runs a row conversion; under a skip policy a row error is counted and null returned. */
+  private guard<T>(line: number, convert: () => T): T | null {
+    if (!this.badRows) return convert();
+    try {
+      return convert();
+    } catch (e) {
+      if (e instanceof AeflowError && (e.code === 'CSV_ROW_INVALID' || e.code === 'CSV_VALUE_INVALID')) {
+        this.badRows.add(line, e);
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  private byteRow(buf: Uint8Array, start: number, end: number, line: number): Row | undefined {
     const origin = this.originValue as RowOrigin;
     const featureOf = this.featureOf;
     const columns = this.columns;

@@ -4,6 +4,7 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { defer, mergeAll, Observable } from 'rxjs';
 import type { Row, RowOrigin } from '../rows.js';
+import type { SkippedRows } from './badRows.js';
 import { type CsvOptions, csvRows, statCsv } from './csv.js';
 
 /** Bump when the binary layout or the parsing rules change: old caches are then never read. */
@@ -26,6 +27,8 @@ interface CacheMeta {
   readonly hasLabel: boolean;
   readonly header: string[] | null;
   readonly featureColumns: number[];
+  /** Rows the caching pass skipped (on_bad_row: skip): they are not in the cache, but are still reported. */
+  readonly skipped?: SkippedRows;
 }
 
 /**
@@ -77,6 +80,7 @@ function readCached(file: string, base: string, meta: CacheMeta, options: CsvOpt
     const origin: RowOrigin = { file, header: meta.header, featureColumns: meta.featureColumns };
     const total = meta.rows * record;
     const run = async () => {
+      if (meta.skipped && options.badRows) options.badRows.merge(meta.skipped);
       let carry: Buffer | null = null;
       let index = 0;
       let read = 0;
@@ -138,6 +142,7 @@ function writeThrough(file: string, base: string, options: CsvOptions, cache: Ca
         hasLabel: start.label !== null,
         header: start.origin.header ? [...start.origin.header] : null,
         featureColumns: [...start.origin.featureColumns],
+        skipped: options.badRows ? { ...options.badRows.skipped, lines: [...options.badRows.skipped.lines] } : undefined,
       };
       stream.end();
       await once(stream, 'close');

@@ -1,0 +1,36 @@
+import type { AeflowError } from '../errors.js';
+
+/** What a pass skipped under `on_bad_row: skip`: how many rows, the first few lines, the first one's message. */
+export interface SkippedRows {
+  count: number;
+  /** Line numbers of the first skipped rows, ascending. */
+  lines: number[];
+  /** The message of the skipped row with the smallest line (what was found, what was expected). */
+  first: string | null;
+}
+
+const KEEP_LINES = 10;
+
+/**
+ * Counts the rows a pass skips, so nothing is dropped without a trace: the run reports the count and the first
+ * lines on the console and in summary.json.
+ */
+export class BadRows {
+  readonly skipped: SkippedRows = { count: 0, lines: [], first: null };
+
+  add(line: number, error: AeflowError): void {
+    this.note(1, [line], error.message);
+  }
+
+  /** Adds what an earlier pass over the same file skipped (its rows are not in the row cache). */
+  merge(other: SkippedRows): void {
+    if (other.count > 0) this.note(other.count, other.lines, other.first);
+  }
+
+  private note(count: number, lines: number[], message: string | null): void {
+    const s = this.skipped;
+    if (message !== null && (s.lines.length === 0 || lines[0] < s.lines[0])) s.first = message;
+    s.count += count;
+    s.lines = [...s.lines, ...lines].sort((a, b) => a - b).slice(0, KEEP_LINES);
+  }
+}
