@@ -260,7 +260,9 @@ const handlers: Handlers = {
     const adam = adamPowers(r.optimizer);
     if (adam && state.adamPowers) {
       const powers = state.adamPowers;
-      tf.tidy(() => adam.forEach((v, i) => v.assign(tf.scalar(powers[i]))));
+      tf.tidy(() => {
+        for (const [i, v] of adam.entries()) v.assign(tf.scalar(powers[i]));
+      });
     }
     r.model.draws = state.draws;
     return {};
