@@ -223,11 +223,10 @@ const handlers: Handlers = {
 
   async state() {
     const r = current();
-    const optimizer = (await r.optimizer.getWeights()).map(({ name, tensor }) => ({
-      name,
-      shape: [...tensor.shape],
-      data: (tensor.dataSync() as Float32Array).slice(),
-    }));
+    const named = await r.optimizer.getWeights();
+    const optimizer = named.map(({ name, tensor }) => ({ name, shape: [...tensor.shape], data: Float32Array.from(tensor.dataSync()) }));
+    // getWeights hands out the moment variables themselves, and a fresh scalar for the iteration count: free that.
+    for (const { tensor } of named) if (!(tensor instanceof tf.Variable)) tensor.dispose();
     const weights = r.model.variables().map((v) => (v.dataSync() as Float32Array).slice());
     const adam = adamPowers(r.optimizer);
     return { weights, optimizer, adamPowers: adam ? [adam[0].dataSync()[0], adam[1].dataSync()[0]] : null, draws: r.model.draws };

