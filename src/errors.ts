@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'CONFIG_DATA_MISMATCH'
   | 'TYPE_UNKNOWN'
   | 'CSV_NOT_FOUND'
+  | 'CSV_NOT_TEXT'
   | 'CSV_EMPTY'
   | 'CSV_HEADER_INVALID'
   | 'CSV_ROW_INVALID'

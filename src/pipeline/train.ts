@@ -53,6 +53,8 @@ export interface EpochEvent {
   testRows: number;
   /** Live tensors in the worker after the epoch: flat unless something leaks. */
   tensors: number;
+  /** The process's resident memory after the epoch (worker threads included). */
+  rssMb: number;
   /** Under `on_bad_row: skip`: the rows this epoch's passes skipped, per split. */
   skipped: { train: SkippedRows; test: SkippedRows } | null;
   log: boolean;
@@ -256,6 +258,7 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
             rows,
             testRows: test.rows,
             tensors: numTensors,
+            rssMb: Math.round(process.memoryUsage().rss / 1024 / 1024),
             skipped: config.data.on_bad_row === 'skip' ? { train: badTrain.skipped, test: test.skipped } : null,
             log,
           };

@@ -28,6 +28,7 @@ export class MetricsFile {
       rows: e.rows,
       test_rows: e.testRows,
       tensors: e.tensors,
+      rss_mb: e.rssMb,
     });
     appendFileSync(this.file, JSON.stringify(line) + '\n');
   }

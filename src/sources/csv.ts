@@ -204,7 +204,38 @@ export async function statCsv(file: string): Promise<number> {
     throw new AeflowError('CSV_NOT_FOUND', `${file}: is a folder, not a CSV file`, 'point the pipeline at a .csv file');
   }
   if (stat.size === 0) throw new AeflowError('CSV_EMPTY', `${file}: the file is empty`, 'point the pipeline at a CSV with data rows');
+  await sniff(file);
   return stat.size;
+}
+
+/**
+ * Looks at the first bytes: a gzip file, or binary data (NUL bytes in what is not UTF-16 text), is not a CSV
+ * whatever its name, and saying so beats a row error about garbage.
+ */
+async function sniff(file: string): Promise<void> {
+  const handle = await fs.open(file, 'r');
+  const head = Buffer.alloc(4096);
+  let n: number;
+  try {
+    ({ bytesRead: n } = await handle.read(head, 0, head.length, 0));
+  } finally {
+    await handle.close();
+  }
+  if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    throw new AeflowError(
+      'CSV_NOT_TEXT',
+      `${file}: is gzip-compressed, not a CSV text file`,
+      `decompress it first (gunzip -k ${file}) and point the pipeline at the result`,
+    );
+  }
+  const utf16 = n >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff));
+  if (!utf16 && head.subarray(0, n).includes(0)) {
+    throw new AeflowError(
+      'CSV_NOT_TEXT',
+      `${file}: holds binary data (NUL bytes in its first ${n} bytes), not CSV text`,
+      'point the pipeline at a comma-separated text file',
+    );
+  }
 }
 
 /** csv-parse's own errors (bad quoting) as coded errors, at the file's line. */

@@ -11,6 +11,7 @@ import { modelArtifacts, toLayersModel } from '../models/export.js';
 import { type LossName, reconstructionLoss } from '../models/losses.js';
 import type { TrainableModel } from '../models/trainable.js';
 import { readLayersModel, writeLayersModel } from '../sinks/modelFiles.js';
+import { maybeFail } from './faults.js';
 import type { BatchPayload, Kind, OptimizerSpec, Request, Requests, Response, SharedGradients, StepResult } from './protocol.js';
 import path from 'node:path';
 
@@ -30,6 +31,7 @@ let loaded: tf.LayersModel | null = null;
 /** Entry point: one request in, one response out; errors travel as data so their codes survive. */
 export default async function handle(request: Request): Promise<Response> {
   try {
+    maybeFail(request.kind);
     const result = await (handlers[request.kind] as (r: Request) => unknown)(request);
     return { ok: true, result } as Response;
   } catch (e) {
