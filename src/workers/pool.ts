@@ -36,7 +36,13 @@ export class WorkerPool {
 
   static create(replicas: number, signal?: AbortSignal): WorkerPool {
     const filename = workerFile();
-    const pools = Array.from({ length: replicas }, () => new Piscina({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Number.POSITIVE_INFINITY }));
+    const pools = Array.from({ length: replicas }, () => {
+      const pool = new Piscina({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Number.POSITIVE_INFINITY });
+      // A worker that fails outside a task (while loading) also rejects the task waiting for it, which reports
+      // it; without a listener the pool's 'error' event would end the process with a stack trace.
+      pool.on('error', () => undefined);
+      return pool;
+    });
     return new WorkerPool(pools, signal);
   }
 
