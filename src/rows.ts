@@ -36,6 +36,8 @@ export interface Batch {
   readonly labels: Float32Array | null;
   /** 0-based index of each row in its file (input order, used by `encode`). */
   readonly indices: Int32Array;
+  /** 1-based line of each row in its file. */
+  readonly lines: Int32Array;
 }
 
 /** 1-based CSV column of feature `i` of a row. */

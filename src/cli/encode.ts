@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { concatMap, defer, finalize, lastValueFrom } from 'rxjs';
-import { parse as parseYaml } from 'yaml';
 import type { BackendChoice } from '../backend.js';
+import { runSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
 import { batchRows } from '../operators/batchRows.js';
 import { normalize } from '../operators/normalize.js';
@@ -107,17 +107,4 @@ export async function encodeCommand(argv: string[]): Promise<number> {
     await pool.close();
   }
   return 0;
-}
-
-/** data.scale and data.label_column from the run's pipeline.yaml (RUN/model/encoder -> RUN/pipeline.yaml). */
-function runSettings(encoderDir: string): { scale: number | null; labelColumn: string | number | null; onBadRow: string } {
-  for (const up of ['../../pipeline.yaml', '../pipeline.yaml']) {
-    const file = path.resolve(encoderDir, up);
-    if (existsSync(file)) {
-      const data = (parseYaml(readFileSync(file, 'utf8')) as { data?: { scale?: number | null; label_column?: string | number | null; on_bad_row?: string } })
-        ?.data;
-      if (data) return { scale: data.scale ?? null, labelColumn: data.label_column ?? null, onBadRow: data.on_bad_row ?? 'error' };
-    }
-  }
-  return { scale: 255, labelColumn: 'label', onBadRow: 'error' };
 }

@@ -3,6 +3,7 @@ import { AeflowError, formatError } from '../errors.js';
 import { cacheCommand } from './cache.js';
 import { dataCommand } from './data.js';
 import { encodeCommand } from './encode.js';
+import { evaluateCommand } from './evaluate.js';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 
@@ -11,6 +12,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   validate: validateCommand,
   data: dataCommand,
   encode: encodeCommand,
+  evaluate: evaluateCommand,
   cache: cacheCommand,
 };
 
@@ -20,6 +22,7 @@ const help = `aeflow: train autoencoders as declarative, streaming pipelines
   aeflow validate PIPELINE.yaml [--set key=value]... [--no-data]
   aeflow data mnist|fashion-mnist [--out DIR] [--if-missing]
   aeflow encode --model RUN/model --input X.csv --out features.csv
+  aeflow evaluate --model RUN/model --train X.csv --test Y.csv [--components K] [--percentile P]
   aeflow cache list|clear [--dir DIR]
 
 Add --verbose to any command for stack traces. See README.md.`;

@@ -50,6 +50,7 @@ function pack(rows: Row[]): Batch {
   const hasLabel = rows.some((r) => r.label !== null);
   const labels = hasLabel ? new Float32Array(n) : null;
   const indices = new Int32Array(n);
+  const lines = new Int32Array(n);
   for (let r = 0; r < n; r++) {
     const row = rows[r];
     if (row.x.length !== cols) throw new Error(`batchRows: row ${row.index} has ${row.x.length} values, expected ${cols}`);
@@ -57,6 +58,7 @@ function pack(rows: Row[]): Batch {
     if (target) target.set(row.target ?? row.x, r * cols);
     if (labels) labels[r] = row.label ?? Number.NaN;
     indices[r] = row.index;
+    lines[r] = row.line;
   }
-  return { rows: n, cols, x, target, labels, indices };
+  return { rows: n, cols, x, target, labels, indices, lines };
 }

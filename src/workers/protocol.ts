@@ -80,6 +80,10 @@ export interface Requests {
   load: { request: { backend: BackendChoice; model: string }; result: { backend: BackendName; inputs: number; outputs: number } };
   predict: { request: BatchPayload; result: { y: Float32Array; cols: number } };
   memory: { request: Record<never, never>; result: { numTensors: number; numBytes: number } };
+  /** Σx and Σxxᵀ of a batch (for PCA fitted while the data streams). */
+  gram: { request: BatchPayload; result: { sum: Float32Array; outer: Float32Array } };
+  /** Each row's 0.5·mean squared reconstruction error under the loaded model. */
+  rowErrors: { request: BatchPayload; result: { errors: Float32Array } };
   /** Everything training needs to go on exactly: weights, optimizer state, the model's random draws. */
   state: { request: Record<never, never>; result: ReplicaState };
   restore: { request: { state: ReplicaState }; result: Record<never, never> };

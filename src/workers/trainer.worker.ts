@@ -269,6 +269,24 @@ const handlers: Handlers = {
     return {};
   },
 
+  gram(batch) {
+    const [outer, sum] = tf.tidy(() => {
+      const x = inputs(batch)[0];
+      return [tf.matMul(tf.transpose(x), x), tf.sum(x, 0)];
+    });
+    return { outer: readArray(outer), sum: readArray(sum) };
+  },
+
+  rowErrors(batch) {
+    if (!loaded) throw new Error('rowErrors before load');
+    const model = loaded;
+    const errors = tf.tidy(() => {
+      const x = inputs(batch)[0];
+      return tf.mul(0.5, tf.mean(tf.squaredDifference(model.predict(x) as tf.Tensor2D, x), 1));
+    });
+    return { errors: readArray(errors) };
+  },
+
   memory() {
     const m = tf.memory();
     return { numTensors: m.numTensors, numBytes: m.numBytes };

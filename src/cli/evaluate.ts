@@ -1,0 +1,85 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { BackendChoice } from '../backend.js';
+import { runSettings } from '../config/runSettings.js';
+import { AeflowError } from '../errors.js';
+import { evaluateModel } from '../pipeline/evaluate.js';
+import { parseCommand, positiveInt } from './args.js';
+
+const usage =
+  'aeflow evaluate --model RUN/model --train X.csv --test Y.csv [--out DIR] [--components K] [--percentile P] [--label-column NAME|N|none] [--scale N|none] [--on-bad-row error|skip] [--batch N]';
+
+/**
+ * `aeflow evaluate`: the model's test reconstruction against PCA with the same code size (fitted on the training
+ * rows), and anomaly scores per test row. Writes evaluation.json and anomalies.csv (default: the run folder).
+ */
+export async function evaluateCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommand(
+    'evaluate',
+    argv,
+    {
+      model: { type: 'string' },
+      train: { type: 'string' },
+      test: { type: 'string' },
+      out: { type: 'string' },
+      components: { type: 'string' },
+      percentile: { type: 'string' },
+      'label-column': { type: 'string' },
+      scale: { type: 'string' },
+      'on-bad-row': { type: 'string' },
+      batch: { type: 'string' },
+      backend: { type: 'string' },
+    },
+    usage,
+  );
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  if (!values.model || !values.train || !values.test) throw new AeflowError('USAGE', 'aeflow evaluate needs --model, --train and --test', `usage: ${usage}`);
+  if (!existsSync(path.join(values.model, 'autoencoder', 'model.json'))) {
+    throw new AeflowError('MODEL_NOT_FOUND', `${values.model}: no autoencoder/model.json`, 'pass the model folder of a run (e.g. runs/mnist/model)');
+  }
+  const run = runSettings(values.model);
+  const percentile = values.percentile === undefined ? 99 : Number(values.percentile);
+  if (!(percentile > 0 && percentile <= 100))
+    throw new AeflowError('USAGE', `--percentile ${values.percentile}: expected a number in (0, 100]`, 'e.g. --percentile 99');
+  const scale = values.scale === undefined ? run.scale : values.scale === 'none' ? null : Number(values.scale);
+  if (scale !== null && !(scale > 0)) throw new AeflowError('USAGE', `--scale ${values.scale}: expected a positive number or none`, 'e.g. --scale 255');
+  const label = values['label-column'];
+  const labelColumn = label === undefined ? run.labelColumn : label === 'none' ? null : /^\d+$/.test(label) ? Number(label) : label;
+  const onBadRow = values['on-bad-row'] ?? run.onBadRow;
+  if (onBadRow !== 'error' && onBadRow !== 'skip') throw new AeflowError('USAGE', `--on-bad-row ${onBadRow}: expected error or skip`, 'e.g. --on-bad-row skip');
+
+  const out = path.resolve(values.out ?? path.dirname(path.resolve(values.model)));
+  const e = await evaluateModel({
+    model: path.resolve(values.model),
+    train: values.train,
+    test: values.test,
+    out,
+    components: positiveInt('--components', values.components),
+    percentile,
+    header: true,
+    labelColumn,
+    scale,
+    onBadRow,
+    batch: positiveInt('--batch', values.batch) ?? 1000,
+    backend: (values.backend as BackendChoice) ?? 'auto',
+  });
+  const pad = (s: string) => s.padEnd(34);
+  console.log(`evaluate: ${e.train_rows} training rows, ${e.test_rows} test rows, code size ${e.code_size}, ${e.backend} backend`);
+  console.log(`${pad('')}test loss (0.5·MSE)`);
+  console.log(`${pad('autoencoder')}${e.model_test_loss.toFixed(5)}`);
+  console.log(`${pad(`PCA, ${e.pca_components} components`)}${e.pca_test_loss.toFixed(5)}`);
+  console.log(
+    `${pad('autoencoder / PCA')}${e.model_vs_pca.toFixed(2)}${e.model_vs_pca < 1 ? '  (the autoencoder reconstructs better)' : '  (PCA reconstructs better)'}`,
+  );
+  console.log(
+    `anomalies: ${e.anomaly.flagged} of ${e.test_rows} test rows above the ${e.anomaly.percentile}th percentile of training errors (${e.anomaly.threshold.toPrecision(4)}) -> ${path.relative(process.cwd(), e.anomaly.file)}`,
+  );
+  for (const [split, s] of Object.entries(e.skipped_rows ?? {})) {
+    if (s.count > 0) console.log(`skipped ${s.count} bad ${split} rows (on_bad_row: skip), at lines ${s.lines.join(', ')}; the first: ${s.first}`);
+  }
+  console.log(`evaluation: ${path.relative(process.cwd(), path.join(out, 'evaluation.json'))}`);
+  return 0;
+}

@@ -1,0 +1,23 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+/** How a run read its data, for commands that read more data through its model (encode, evaluate). */
+export interface RunSettings {
+  readonly scale: number | null;
+  readonly labelColumn: string | number | null;
+  readonly onBadRow: string;
+}
+
+/** data.scale, data.label_column and data.on_bad_row from the run's pipeline.yaml (RUN/model/x -> RUN/pipeline.yaml). */
+export function runSettings(modelDir: string): RunSettings {
+  for (const up of ['../../pipeline.yaml', '../pipeline.yaml', 'pipeline.yaml']) {
+    const file = path.resolve(modelDir, up);
+    if (existsSync(file)) {
+      const data = (parseYaml(readFileSync(file, 'utf8')) as { data?: { scale?: number | null; label_column?: string | number | null; on_bad_row?: string } })
+        ?.data;
+      if (data) return { scale: data.scale ?? null, labelColumn: data.label_column ?? null, onBadRow: data.on_bad_row ?? 'error' };
+    }
+  }
+  return { scale: 255, labelColumn: 'label', onBadRow: 'error' };
+}

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aeflow } from '../cli/cli.js';
+import { fixture, tempDir } from '../helpers.js';
+
+describe('aeflow evaluate (real worker, tiny CSVs)', () => {
+  const tmp = tempDir();
+  const run = path.join(tmp.dir, 'run');
+  beforeAll(() => {
+    const r = aeflow(['run', fixture('tiny.yaml'), '--out', run, '--set', 'train.epochs=30', '--set', 'optimizer.learning_rate=0.1']);
+    expect(r.code, r.stderr).toBe(0);
+  });
+  afterAll(tmp.cleanup);
+
+  const evaluate = (...extra: string[]) =>
+    aeflow(['evaluate', '--model', path.join(run, 'model'), '--train', fixture('tiny_train.csv'), '--test', fixture('tiny_test.csv'), ...extra]);
+
+  it('compares the model with PCA of the same code size and flags anomalies above the training percentile', () => {
+    const r = evaluate('--percentile', '90');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('PCA, 4 components');
+    const e = JSON.parse(readFileSync(path.join(run, 'evaluation.json'), 'utf8'));
+    expect(e).toMatchObject({ code_size: 4, pca_components: 4, train_rows: 96, test_rows: 32 });
+    // the model's test loss here is the run's own, measured again through the saved model
+    const summary = JSON.parse(readFileSync(path.join(run, 'summary.json'), 'utf8'));
+    expect(Math.abs(e.model_test_loss - summary.test_loss) / summary.test_loss).toBeLessThan(1e-3);
+    expect(e.model_vs_pca).toBeCloseTo(e.model_test_loss / e.pca_test_loss, 6);
+    const rows = readFileSync(e.anomaly.file, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('row,line,label,model_error,pca_error,anomaly');
+    const parsed = rows.slice(1).map((l) => l.split(',').map(Number));
+    expect(parsed).toHaveLength(32);
+    expect(parsed.map((p) => p[1])).toEqual(Array.from({ length: 32 }, (_, i) => i + 2));
+    for (const p of parsed) expect(p[5]).toBe(p[3] > e.anomaly.threshold ? 1 : 0);
+    expect(parsed.filter((p) => p[5] === 1)).toHaveLength(e.anomaly.flagged);
+    const meanModel = parsed.reduce((s, p) => s + p[3], 0) / 32;
+    expect(meanModel).toBeCloseTo(e.model_test_loss, 8);
+  });
+
+  it('PCA with every component reconstructs the test rows almost exactly', () => {
+    const r = evaluate('--components', '16', '--out', path.join(tmp.dir, 'full'));
+    expect(r.code, r.stderr).toBe(0);
+    const e = JSON.parse(readFileSync(path.join(tmp.dir, 'full', 'evaluation.json'), 'utf8'));
+    expect(e.pca_test_loss).toBeLessThan(1e-10);
+  });
+
+  it('bad arguments and a wrong width are clear errors', () => {
+    expect(evaluate('--percentile', '0').stderr).toContain('--percentile 0');
+    const wide = evaluate('--label-column', 'none', '--out', path.join(tmp.dir, 'wide'));
+    expect(wide.code).toBe(1);
+    expect(wide.stderr).toContain('error [MODEL_INPUT_MISMATCH]');
+  });
+});
