@@ -13,7 +13,7 @@ function planeData(n: number, d: number, k: number, noise: number, seed: number)
   });
 }
 
-function fit(rows: Float64Array[], k: number): Pca {
+function fitPca(rows: Float64Array[], k: number): Pca {
   const d = rows[0].length;
   const sum = new Float64Array(d);
   const outer = new Float64Array(d * d);
@@ -29,16 +29,16 @@ function fit(rows: Float64Array[], k: number): Pca {
 describe('PCA from streamed sums', () => {
   it('reconstructs data that lies on a k-dimensional plane exactly with k components, not with fewer', () => {
     const rows = planeData(300, 12, 3, 0, 1);
-    const exact = fit(rows, 3);
+    const exact = fitPca(rows, 3);
     for (const x of rows.slice(0, 20)) expect(halfMse(exact.reconstruct(x), x)).toBeLessThan(1e-18);
-    const short = fit(rows, 2);
+    const short = fitPca(rows, 2);
     const loss = rows.reduce((s, x) => s + halfMse(short.reconstruct(x), x), 0) / rows.length;
     expect(loss).toBeGreaterThan(1e-3);
   });
 
   it('finds orthonormal directions, largest variance first', () => {
     const rows = planeData(500, 8, 8, 0.1, 2);
-    const pca = fit(rows, 4);
+    const pca = fitPca(rows, 4);
     const col = (c: number) => Array.from({ length: 8 }, (_, i) => pca.components[i * 4 + c]);
     for (let a = 0; a < 4; a++) {
       for (let b = 0; b < 4; b++) {
