@@ -40,7 +40,12 @@ function interrupt(out: string, epochs: number, signal: NodeJS.Signals): Promise
       child.kill(signal);
     }
   }, 10);
-  return new Promise((resolve) => child.on('exit', (code, sig) => (clearInterval(poll), resolve({ code, signal: sig, stderr }))));
+  return new Promise((resolve) =>
+    child.on('exit', (code, sig) => {
+      clearInterval(poll);
+      resolve({ code, signal: sig, stderr });
+    }),
+  );
 }
 
 describe('checkpoints and resume', () => {
