@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkAgainstData, loadPipeline, parseSet } from '../../src/config/load.js';
@@ -38,6 +39,13 @@ describe('loadPipeline', () => {
     expect(config.seed).toBe(0);
     expect(config.train).toMatchObject({ epochs: 10, log_every: 2 });
     expect(config.snapshots).toEqual({ every: 2, rows: 3, cols: 5 });
+  });
+
+  it('every pipeline in pipelines/ is valid', async () => {
+    const dir = path.join(fixture('..'), '..', 'pipelines');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    for (const f of files) await expect(loadPipeline(path.join(dir, f)), f).resolves.toBeDefined();
   });
 
   it('an unknown key fails with its YAML line', async () => {
