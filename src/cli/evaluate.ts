@@ -7,7 +7,7 @@ import { evaluateModel } from '../pipeline/evaluate.js';
 import { parseCommand, positiveInt } from './args.js';
 
 const usage =
-  'aeflow evaluate --model RUN/model --train X.csv --test Y.csv [--out DIR] [--components K] [--percentile P] [--label-column NAME|N|none] [--scale N|none] [--on-bad-row error|skip] [--batch N]';
+  'aeflow evaluate --model RUN/model --train X.csv --test Y.csv [--out DIR] [--components K] [--percentile P] [--no-probes] [--label-column NAME|N|none] [--scale N|none] [--on-bad-row error|skip] [--batch N]';
 
 /**
  * `aeflow evaluate`: the model's test reconstruction against PCA with the same code size (fitted on the training
@@ -29,6 +29,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
       'on-bad-row': { type: 'string' },
       batch: { type: 'string' },
       backend: { type: 'string' },
+      'no-probes': { type: 'boolean' },
     },
     usage,
   );
@@ -65,6 +66,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     onBadRow,
     batch: positiveInt('--batch', values.batch) ?? 1000,
     backend: (values.backend as BackendChoice) ?? 'auto',
+    probes: !values['no-probes'],
   });
   const pad = (s: string) => s.padEnd(34);
   console.log(`evaluate: ${e.train_rows} training rows, ${e.test_rows} test rows, code size ${e.code_size}, ${e.backend} backend`);
@@ -74,6 +76,17 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   console.log(
     `${pad('autoencoder / PCA')}${e.model_vs_pca.toFixed(2)}${e.model_vs_pca < 1 ? '  (the autoencoder reconstructs better)' : '  (PCA reconstructs better)'}`,
   );
+  if (e.probes) {
+    const p = e.probes;
+    console.log(`${pad(`probe accuracy (${p.classes} classes)`)}${'logistic'.padStart(10)}${`${p.k}-NN`.padStart(10)}`);
+    for (const [name, s] of [
+      ['raw values', p.raw],
+      [`PCA codes (${e.pca_components})`, p.pca],
+      [`autoencoder codes (${e.code_size})`, p.model],
+    ] as const) {
+      console.log(`${pad(name)}${s.logistic.toFixed(3).padStart(10)}${s.knn.toFixed(3).padStart(10)}`);
+    }
+  }
   console.log(
     `anomalies: ${e.anomaly.flagged} of ${e.test_rows} test rows above the ${e.anomaly.percentile}th percentile of training errors (${e.anomaly.threshold.toPrecision(4)}) -> ${path.relative(process.cwd(), e.anomaly.file)}`,
   );

@@ -12,7 +12,8 @@ import { type LossName, reconstructionLoss } from '../models/losses.js';
 import type { TrainableModel } from '../models/trainable.js';
 import { readLayersModel, writeLayersModel } from '../sinks/modelFiles.js';
 import { maybeFail } from './faults.js';
-import type { BatchPayload, Kind, OptimizerSpec, Request, Requests, Response, SharedGradients, StepResult } from './protocol.js';
+import { Random } from '../random.js';
+import type { BatchPayload, Kind, OptimizerSpec, ProbeRequest, Request, Requests, Response, SharedGradients, StepResult } from './protocol.js';
 import path from 'node:path';
 
 interface Replica {
@@ -26,7 +27,14 @@ interface Replica {
 }
 
 let replica: Replica | null = null;
-let loaded: tf.LayersModel | null = null;
+/** Saved models loaded for encode / evaluate, by name. */
+const loaded = new Map<string, tf.LayersModel>();
+
+function loadedModel(name = 'model'): tf.LayersModel {
+  const model = loaded.get(name);
+  if (!model) throw new Error(`no model loaded as "${name}"`);
+  return model;
+}
 
 /** Entry point: one request in, one response out; errors travel as data so their codes survive. */
 export default async function handle(request: Request): Promise<Response> {
@@ -192,19 +200,20 @@ const handlers: Handlers = {
     return { parts: parts.map(([name]) => name) };
   },
 
-  async load({ backend, model }) {
+  async load({ backend, model, as = 'model' }) {
     const selection = await selectBackend(backend);
     const files = await readLayersModel(model);
-    loaded?.dispose();
-    loaded = await tf.loadLayersModel(
+    loaded.get(as)?.dispose();
+    const layers = await tf.loadLayersModel(
       tf.io.fromMemory({
         modelTopology: files.modelTopology as tf.io.ModelArtifacts['modelTopology'],
         weightSpecs: files.weightSpecs as tf.io.WeightsManifestEntry[],
         weightData: files.weightData,
       }),
     );
-    const inputShape = loaded.inputs[0].shape;
-    const outputShape = loaded.outputs[0].shape;
+    loaded.set(as, layers);
+    const inputShape = layers.inputs[0].shape;
+    const outputShape = layers.outputs[0].shape;
     if (inputShape.length !== 2 || outputShape.length !== 2) {
       throw new AeflowError(
         'MODEL_INPUT_MISMATCH',
@@ -216,8 +225,7 @@ const handlers: Handlers = {
   },
 
   predict(batch) {
-    if (!loaded) throw new Error('predict before load');
-    const model = loaded;
+    const model = loadedModel(batch.model);
     const y = tf.tidy(() => model.predict(inputs(batch)[0]) as tf.Tensor2D);
     const cols = y.shape[1];
     return { y: readArray(y), cols };
@@ -278,13 +286,16 @@ const handlers: Handlers = {
   },
 
   rowErrors(batch) {
-    if (!loaded) throw new Error('rowErrors before load');
-    const model = loaded;
+    const model = loadedModel(batch.model);
     const errors = tf.tidy(() => {
       const x = inputs(batch)[0];
       return tf.mul(0.5, tf.mean(tf.squaredDifference(model.predict(x) as tf.Tensor2D, x), 1));
     });
     return { errors: readArray(errors) };
+  },
+
+  probe(request) {
+    return { logistic: logisticProbe(request), knn: knnProbe(request) };
   },
 
   memory() {
@@ -325,6 +336,97 @@ function current(): Replica {
       'rerun; if it repeats, rerun with --verbose and report it',
     );
   return replica;
+}
+
+/** Test accuracy of a softmax regression on standardized features (Adam 0.01, batches of 256, seeded order). */
+function logisticProbe(p: ProbeRequest): number {
+  const n = p.trainLabels.length;
+  const mean = new Float32Array(p.dims);
+  const std = new Float32Array(p.dims);
+  for (let r = 0; r < n; r++) for (let j = 0; j < p.dims; j++) mean[j] += p.train[r * p.dims + j] / n;
+  for (let r = 0; r < n; r++) for (let j = 0; j < p.dims; j++) std[j] += (p.train[r * p.dims + j] - mean[j]) ** 2 / n;
+  for (let j = 0; j < p.dims; j++) std[j] = Math.sqrt(std[j]) || 1;
+  const w = tf.variable(tf.zeros([p.dims, p.classes]));
+  const b = tf.variable(tf.zeros([p.classes]));
+  const optimizer = tf.train.adam(0.01);
+  const scale = (x: tf.Tensor2D) => tf.div(tf.sub(x, tf.tensor1d(mean)), tf.tensor1d(std)) as tf.Tensor2D;
+  try {
+    const x = tf.tidy(() => scale(tf.tensor2d(p.train, [n, p.dims])));
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d(p.trainLabels, 'int32'), p.classes));
+    const random = new Random(p.seed);
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    for (let epoch = 0; epoch < p.epochs; epoch++) {
+      for (let i = n - 1; i > 0; i--) {
+        const j = random.int(i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      for (let start = 0; start < n; start += 256) {
+        tf.tidy(() => {
+          const idx = tf.tensor1d(order.subarray(start, Math.min(n, start + 256)), 'int32');
+          const xb = tf.gather(x, idx) as tf.Tensor2D;
+          const yb = tf.gather(y, idx);
+          optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, tf.add(tf.matMul(xb, w), b)) as tf.Scalar, false, [w, b]);
+        });
+      }
+    }
+    tf.dispose([x, y]);
+    const predicted = tf.tidy(() => tf.argMax(tf.add(tf.matMul(scale(tf.tensor2d(p.test, [p.testLabels.length, p.dims])), w), b), 1));
+    const labels = predicted.dataSync();
+    predicted.dispose();
+    return accuracy(labels, p.testLabels);
+  } finally {
+    tf.dispose([w, b]);
+    optimizer.dispose();
+  }
+}
+
+/** Test accuracy of a k-nearest-neighbours majority vote (Euclidean distance on the features as given). */
+function knnProbe(p: ProbeRequest): number {
+  const n = p.trainLabels.length;
+  const m = p.testLabels.length;
+  const [xt, norms] = tf.tidy(() => {
+    const x = tf.tensor2d(p.train, [n, p.dims]);
+    return [tf.transpose(x), tf.sum(tf.square(x), 1)];
+  });
+  const predicted = new Int32Array(m);
+  try {
+    for (let start = 0; start < m; start += 256) {
+      const rows = Math.min(256, m - start);
+      const nearest = tf.tidy(() => {
+        const t = tf.tensor2d(p.test.subarray(start * p.dims, (start + rows) * p.dims), [rows, p.dims]);
+        // ‖t − x‖² = ‖x‖² − 2 t·x (+ ‖t‖², the same for every x): the k smallest, as the k largest negatives.
+        const d2 = tf.sub(norms, tf.mul(2, tf.matMul(t, xt as tf.Tensor2D)));
+        return tf.topk(tf.neg(d2), p.k).indices;
+      });
+      const idx = nearest.dataSync();
+      nearest.dispose();
+      for (let r = 0; r < rows; r++) {
+        const votes = new Map<number, number>();
+        let best = -1;
+        let bestVotes = 0;
+        for (let j = 0; j < p.k; j++) {
+          const label = p.trainLabels[idx[r * p.k + j]];
+          const v = (votes.get(label) ?? 0) + 1;
+          votes.set(label, v);
+          // ties go to the label whose nearest neighbour is closest (seen first)
+          if (v > bestVotes) {
+            best = label;
+            bestVotes = v;
+          }
+        }
+        predicted[start + r] = best;
+      }
+    }
+  } finally {
+    tf.dispose([xt, norms]);
+  }
+  return accuracy(predicted, p.testLabels);
+}
+
+function accuracy(predicted: ArrayLike<number>, labels: Int32Array): number {
+  let right = 0;
+  for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) right++;
+  return right / labels.length;
 }
 
 /** Adam's running β powers (tfjs keeps them as the private variables accBeta1, accBeta2), or null. */

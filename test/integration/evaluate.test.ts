@@ -37,11 +37,28 @@ describe('aeflow evaluate (real worker, tiny CSVs)', () => {
     expect(meanModel).toBeCloseTo(e.model_test_loss, 8);
   });
 
+  it('probes: logistic regression and 5-NN on raw values, PCA codes and the model codes, scored on the test rows', () => {
+    const e = JSON.parse(readFileSync(path.join(run, 'evaluation.json'), 'utf8'));
+    expect(e.probes).toMatchObject({ k: 5, classes: 8 });
+    // eight bar patterns: raw pixels separate them perfectly
+    expect(e.probes.raw.logistic).toBeGreaterThan(0.9);
+    expect(e.probes.raw.knn).toBeGreaterThan(0.9);
+    for (const s of [e.probes.pca, e.probes.model]) {
+      for (const a of [s.logistic, s.knn]) {
+        expect(a).toBeGreaterThanOrEqual(0);
+        expect(a).toBeLessThanOrEqual(1);
+        // a multiple of 1/32: a real accuracy on the 32 test rows
+        expect(Math.abs(a * 32 - Math.round(a * 32))).toBeLessThan(1e-9);
+      }
+    }
+  });
+
   it('PCA with every component reconstructs the test rows almost exactly', () => {
-    const r = evaluate('--components', '16', '--out', path.join(tmp.dir, 'full'));
+    const r = evaluate('--components', '16', '--out', path.join(tmp.dir, 'full'), '--no-probes');
     expect(r.code, r.stderr).toBe(0);
     const e = JSON.parse(readFileSync(path.join(tmp.dir, 'full', 'evaluation.json'), 'utf8'));
     expect(e.pca_test_loss).toBeLessThan(1e-10);
+    expect(e.probes).toBeNull();
   });
 
   it('bad arguments and a wrong width are clear errors', () => {
