@@ -4,6 +4,7 @@ import type { BackendChoice } from '../backend.js';
 import { runSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
 import { evaluateModel } from '../pipeline/evaluate.js';
+import { writeReport } from '../sinks/report.js';
 import { parseCommand, positiveInt } from './args.js';
 
 const usage =
@@ -53,7 +54,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   if (onBadRow !== 'error' && onBadRow !== 'skip') throw new AeflowError('USAGE', `--on-bad-row ${onBadRow}: expected error or skip`, 'e.g. --on-bad-row skip');
 
   const out = path.resolve(values.out ?? path.dirname(path.resolve(values.model)));
-  const e = await evaluateModel({
+  const result = await evaluateModel({
     model: path.resolve(values.model),
     train: values.train,
     test: values.test,
@@ -68,6 +69,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     backend: (values.backend as BackendChoice) ?? 'auto',
     probes: !values['no-probes'],
   });
+  const e = result.evaluation;
   const pad = (s: string) => s.padEnd(34);
   console.log(`evaluate: ${e.train_rows} training rows, ${e.test_rows} test rows, code size ${e.code_size}, ${e.backend} backend`);
   console.log(`${pad('')}test loss (0.5·MSE)`);
@@ -94,5 +96,9 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     if (s.count > 0) console.log(`skipped ${s.count} bad ${split} rows (on_bad_row: skip), at lines ${s.lines.join(', ')}; the first: ${s.first}`);
   }
   console.log(`evaluation: ${path.relative(process.cwd(), path.join(out, 'evaluation.json'))}`);
+  // Evaluating a run in its own folder refreshes its report with the evaluation.
+  if (existsSync(path.join(out, 'summary.json')) && existsSync(path.join(out, 'metrics.jsonl'))) {
+    console.log(`report: ${path.relative(process.cwd(), await writeReport(out, result))}`);
+  }
   return 0;
 }

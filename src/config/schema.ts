@@ -125,6 +125,10 @@ const outputsSchema = z
     dir: z.string().min(1).optional(),
     /** Write model/autoencoder, model/encoder, model/decoder as tfjs LayersModels. */
     save_model: z.boolean().default(true),
+    /** Write report.html, one self-contained page with the run's figures and pictures. */
+    report: z.boolean().default(true),
+    /** Evaluate the model for the report (PCA baseline, probes, anomalies: `aeflow evaluate`); needs save_model. */
+    evaluate: z.boolean().default(true),
   })
   .strict();
 

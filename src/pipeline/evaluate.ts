@@ -67,7 +67,16 @@ export interface Evaluation {
  * the model's per-row errors for the anomaly threshold) and the test CSV once (the model's and PCA's reconstruction
  * errors per row, written to anomalies.csv with the rows above the threshold flagged).
  */
-export async function evaluateModel(options: EvaluateOptions): Promise<Evaluation> {
+/** The figures, and what the plots draw. */
+export interface EvaluationResult {
+  readonly evaluation: Evaluation;
+  /** Each test row's reconstruction error, in file order. */
+  readonly testErrors: Float32Array;
+  /** The test rows' codes projected onto their two principal directions, with labels ('' without). */
+  readonly latent: Array<{ x: number; y: number; label: string }>;
+}
+
+export async function evaluateModel(options: EvaluateOptions): Promise<EvaluationResult> {
   const pool = WorkerPool.create(1);
   try {
     const encoder = await pool.call(0, { kind: 'load', backend: options.backend, model: path.join(options.model, 'encoder'), as: 'encoder' });
@@ -125,6 +134,7 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
     const file = path.join(options.out, 'anomalies.csv');
     const csv = createWriteStream(`${file}.partial`);
     csv.write('row,line,label,model_error,pca_error,anomaly\n');
+    const testErrors: Float32Array[] = [];
     let modelSum = 0;
     let pcaSum = 0;
     let testRows = 0;
@@ -138,8 +148,9 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
           const x = b.x.slice();
           return defer(async () => {
             probes &&= b.labels !== null && !b.labels.some(Number.isNaN);
-            if (probes) await features.test.add(pool, b);
+            await features.test.add(pool, b);
             const { errors } = await pool.call(0, { kind: 'rowErrors', model: 'autoencoder', x: b.x, target: null, rows: b.rows, cols: b.cols }, [b.x.buffer]);
+            testErrors.push(errors);
             let text = '';
             for (let r = 0; r < b.rows; r++) {
               const row = x.subarray(r * d, (r + 1) * d);
@@ -162,6 +173,7 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
     await once(csv, 'close');
     await fs.rename(`${file}.partial`, file);
 
+    const latent = latentPoints(features.test.peek(), encoder.outputs);
     const probeScores = probes ? await runProbes(pool, features, pca, d, encoder.outputs) : null;
     const evaluation: Evaluation = {
       model: options.model,
@@ -178,7 +190,7 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
       backend: model.backend,
     };
     await fs.writeFile(path.join(options.out, 'evaluation.json'), JSON.stringify(evaluation, null, 2) + '\n');
-    return evaluation;
+    return { evaluation, testErrors: concat(testErrors), latent };
   } finally {
     await pool.close();
   }
@@ -192,9 +204,14 @@ class Features {
 
   async add(pool: WorkerPool, b: Batch): Promise<void> {
     this.raw.push(b.x.slice());
-    this.labels.push((b.labels as Float32Array).slice());
+    this.labels.push(b.labels ? b.labels.slice() : new Float32Array(b.rows).fill(Number.NaN));
     const { y } = await pool.call(0, { kind: 'predict', model: 'encoder', x: b.x.slice(), target: null, rows: b.rows, cols: b.cols });
     this.codes.push(y);
+  }
+
+  /** The codes and labels so far, without giving them up. */
+  peek(): { codes: Float32Array[]; labels: Float32Array[] } {
+    return { codes: this.codes, labels: this.labels };
   }
 
   take(): { raw: Float32Array; codes: Float32Array; labels: Float32Array } {
@@ -251,4 +268,27 @@ async function runProbes(
   const pcaScores = await probe(pcaTrain, pcaTest, pca.k);
   const model = await probe(train.codes, test.codes, codeSize);
   return { raw, pca: pcaScores, model, k, classes };
+}
+
+/** Codes projected onto their own two principal directions (a 2-component PCA of the codes), for the latent map. */
+function latentPoints(test: { codes: Float32Array[]; labels: Float32Array[] }, k: number): Array<{ x: number; y: number; label: string }> {
+  const codes = concat(test.codes);
+  const labels = concat(test.labels);
+  const n = codes.length / k;
+  if (n < 2 || k < 2) return [];
+  const sum = new Float64Array(k);
+  const outer = new Float64Array(k * k);
+  for (let r = 0; r < n; r++) {
+    for (let i = 0; i < k; i++) {
+      const v = codes[r * k + i];
+      sum[i] += v;
+      for (let j = 0; j < k; j++) outer[i * k + j] += v * codes[r * k + j];
+    }
+  }
+  const pca = Pca.fromSums(sum, outer, n, 2);
+  return Array.from({ length: n }, (_, r) => {
+    const [x, y] = pca.project(codes.subarray(r * k, (r + 1) * k));
+    const label = labels.length === n && !Number.isNaN(labels[r]) ? String(labels[r]) : '';
+    return { x, y, label };
+  });
 }

@@ -10,8 +10,11 @@ import { MetricsFile } from '../sinks/metricsFile.js';
 import { ProgressBar } from '../sinks/progressBar.js';
 import { comparisonImage, generatedImages, snapshotImage } from '../sinks/snapshots.js';
 import { AeflowError } from '../errors.js';
+import type { BackendChoice } from '../backend.js';
 import { writeCheckpoint } from '../sinks/checkpoint.js';
+import { writeReport } from '../sinks/report.js';
 import type { SkippedRows } from '../sources/badRows.js';
+import { type EvaluationResult, evaluateModel } from './evaluate.js';
 import { type EpochEvent, type EpochRecord, type TrainingEvent, type TrainOptions, trainingEvents } from './train.js';
 
 export interface RunOptions extends TrainOptions {
@@ -155,6 +158,33 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     finished_at: new Date().toISOString(),
   };
   writeFileSync(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  if (config.outputs.report) {
+    let evaluation: EvaluationResult | null = null;
+    if (config.outputs.evaluate && config.outputs.save_model) {
+      evaluation = await evaluateModel({
+        model: path.join(out, 'model'),
+        train: config.data.train,
+        test: config.data.test,
+        out,
+        percentile: 99,
+        header: config.data.header,
+        labelColumn: config.data.label_column,
+        scale: config.data.scale,
+        onBadRow: config.data.on_bad_row,
+        batch: config.train.eval_batch,
+        backend: summary.backend as BackendChoice,
+        probes: true,
+      });
+      const e = evaluation.evaluation;
+      log(
+        `evaluation: test loss ${e.model_test_loss.toFixed(5)} vs PCA-${e.pca_components} ${e.pca_test_loss.toFixed(5)}` +
+          (e.probes
+            ? `; probes (logistic / ${e.probes.k}-NN): codes ${e.probes.model.logistic.toFixed(3)} / ${e.probes.model.knn.toFixed(3)}, PCA ${e.probes.pca.logistic.toFixed(3)} / ${e.probes.pca.knn.toFixed(3)}`
+            : ''),
+      );
+    }
+    await writeReport(out, evaluation);
+  }
   log(
     `done: test loss ${summary.test_loss.toFixed(5)}, train loss ${summary.train_loss.toFixed(5)} after ${summary.epochs} epochs` +
       `${summary.noisy_input_loss === undefined ? '' : ` (the noisy input itself scores ${summary.noisy_input_loss.toFixed(5)})`}; ` +

@@ -384,6 +384,7 @@ function logisticProbe(p: ProbeRequest): number {
 function knnProbe(p: ProbeRequest): number {
   const n = p.trainLabels.length;
   const m = p.testLabels.length;
+  const k = Math.min(p.k, n);
   const [xt, norms] = tf.tidy(() => {
     const x = tf.tensor2d(p.train, [n, p.dims]);
     return [tf.transpose(x), tf.sum(tf.square(x), 1)];
@@ -396,7 +397,7 @@ function knnProbe(p: ProbeRequest): number {
         const t = tf.tensor2d(p.test.subarray(start * p.dims, (start + rows) * p.dims), [rows, p.dims]);
         // ‖t − x‖² = ‖x‖² − 2 t·x (+ ‖t‖², the same for every x): the k smallest, as the k largest negatives.
         const d2 = tf.sub(norms, tf.mul(2, tf.matMul(t, xt as tf.Tensor2D)));
-        return tf.topk(tf.neg(d2), p.k).indices;
+        return tf.topk(tf.neg(d2), k).indices;
       });
       const idx = nearest.dataSync();
       nearest.dispose();
@@ -404,8 +405,8 @@ function knnProbe(p: ProbeRequest): number {
         const votes = new Map<number, number>();
         let best = -1;
         let bestVotes = 0;
-        for (let j = 0; j < p.k; j++) {
-          const label = p.trainLabels[idx[r * p.k + j]];
+        for (let j = 0; j < k; j++) {
+          const label = p.trainLabels[idx[r * k + j]];
           const v = (votes.get(label) ?? 0) + 1;
           votes.set(label, v);
           // ties go to the label whose nearest neighbour is closest (seen first)
