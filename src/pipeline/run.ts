@@ -188,9 +188,11 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
   log(
     `done: test loss ${summary.test_loss.toFixed(5)}, train loss ${summary.train_loss.toFixed(5)} after ${summary.epochs} epochs` +
       `${summary.noisy_input_loss === undefined ? '' : ` (the noisy input itself scores ${summary.noisy_input_loss.toFixed(5)})`}; ` +
-      `${summary.samples_per_s.toLocaleString('en-US')} samples/s on ${summary.backend}; ${summary.wall_s.toFixed(1)} s in all`,
+      `${summary.samples_per_s.toLocaleString('en-US')} samples/s on ${summary.backend}; ${summary.wall_s.toFixed(1)} s from start to saved model`,
   );
   const files = Object.values(outputs).map((f) => path.basename(f) + (f === snapshots || f === outputs.model ? '/' : ''));
+  if (config.outputs.report) files.push('report.html', 'plots/');
+  if (config.outputs.report && config.outputs.evaluate && config.outputs.save_model) files.push('evaluation.json', 'anomalies.csv');
   log(`outputs: ${path.relative(process.cwd(), out) || '.'}/ (summary.json, ${files.join(', ')})`);
   return summary;
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EvaluationResult } from '../pipeline/evaluate.js';
 import { errorHistogramSvg, latentMapSvg, lossCurveSvg } from './plots.js';
@@ -43,7 +43,14 @@ export async function writeReport(runDir: string, evaluation: EvaluationResult |
       ],
     ),
   );
-  sections.push(`<h2>Loss</h2>${await lossCurveSvg(metrics as never)}`);
+  // Each chart also goes to plots/ as an SVG file of its own.
+  const plots = path.join(runDir, 'plots');
+  mkdirSync(plots, { recursive: true });
+  const chart = (name: string, svg: string) => {
+    writeFileSync(path.join(plots, name), svg);
+    return svg;
+  };
+  sections.push(`<h2>Loss</h2>${chart('loss.svg', await lossCurveSvg(metrics as never))}`);
   sections.push(
     `<h2>Metrics</h2>${table(
       ['epoch', 'phase', 'train loss', 'test loss', 's', 'samples/s'],
@@ -72,8 +79,8 @@ export async function writeReport(runDir: string, evaluation: EvaluationResult |
     sections.push(
       `<p>${e.anomaly.flagged} of ${e.test_rows} test rows lie above the ${e.anomaly.percentile}th percentile of the training errors (${e.anomaly.threshold.toPrecision(4)}).</p>`,
     );
-    if (evaluation.latent.length > 0) sections.push(await latentMapSvg(evaluation.latent));
-    sections.push(await errorHistogramSvg(evaluation.testErrors, e.anomaly.threshold));
+    if (evaluation.latent.length > 0) sections.push(chart('latent-map.svg', await latentMapSvg(evaluation.latent)));
+    sections.push(chart('errors.svg', await errorHistogramSvg(evaluation.testErrors, e.anomaly.threshold)));
   }
   sections.push(`<h2>Pipeline</h2><pre>${esc(read('pipeline.yaml'))}</pre>`);
 

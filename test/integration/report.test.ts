@@ -24,6 +24,7 @@ describe('report.html', () => {
     expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(3);
     expect(html).toContain('PCA, 4 components');
     expect(html).toContain('logistic probe');
+    for (const plot of ['loss.svg', 'latent-map.svg', 'errors.svg']) expect(readFileSync(path.join(run, 'plots', plot), 'utf8')).toMatch(/^<svg/);
   });
 
   it.skipIf(!haveBrowser)('renders in headless Chromium with no console errors, every image loaded, no network', async () => {
