@@ -11,7 +11,7 @@ import { BadRows } from '../sources/badRows.js';
 import { csvRows, csvShape } from '../sources/csv.js';
 import { FlowControl } from '../sources/flowControl.js';
 import { WorkerPool } from '../workers/pool.js';
-import { parseCommand, positiveInt } from './args.js';
+import { dataFlags, parseCommand, positiveInt } from './args.js';
 
 const usage =
   'aeflow encode --model RUN/model --input X.csv --out features.csv [--label-column NAME|N|none] [--scale N|none] [--no-header] [--on-bad-row error|skip] [--batch N] [--backend B]';
@@ -45,20 +45,16 @@ export async function encodeCommand(argv: string[]): Promise<number> {
   const encoderDir = existsSync(path.join(values.model, 'encoder', 'model.json')) ? path.join(values.model, 'encoder') : values.model;
   const run = runSettings(encoderDir);
   const header = !values['no-header'];
-  const scale = values.scale === undefined ? run.scale : values.scale === 'none' ? null : Number(values.scale);
-  if (scale !== null && !(scale > 0)) throw new AeflowError('USAGE', `--scale ${values.scale}: expected a positive number or none`, 'e.g. --scale 255');
-  const labelOption = values['label-column'];
-  let labelColumn: string | number | null =
-    labelOption === undefined ? run.labelColumn : labelOption === 'none' ? null : /^\d+$/.test(labelOption) ? Number(labelOption) : labelOption;
+  const flags = dataFlags(values, run);
+  const scale = flags.scale;
+  let labelColumn = flags.labelColumn;
   // A default label column the input lacks means the input has no labels (e.g. new, unlabelled data).
-  if (labelOption === undefined && typeof labelColumn === 'string') {
+  if (!flags.labelGiven && typeof labelColumn === 'string') {
     const { origin } = await csvShape(values.input, { header, labelColumn: null });
     if (!origin.header?.includes(labelColumn)) labelColumn = null;
   }
   const batch = positiveInt('--batch', values.batch) ?? 1000;
-  const policy = values['on-bad-row'] ?? run.onBadRow;
-  if (policy !== 'error' && policy !== 'skip') throw new AeflowError('USAGE', `--on-bad-row ${policy}: expected error or skip`, 'e.g. --on-bad-row skip');
-  const badRows = policy === 'skip' ? new BadRows() : undefined;
+  const badRows = flags.onBadRow === 'skip' ? new BadRows() : undefined;
 
   const pool = WorkerPool.create(1);
   let features: FeaturesCsv | null = null;

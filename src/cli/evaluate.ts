@@ -5,7 +5,7 @@ import { runSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
 import { evaluateModel } from '../pipeline/evaluate.js';
 import { writeReport } from '../sinks/report.js';
-import { parseCommand, positiveInt } from './args.js';
+import { dataFlags, parseCommand, positiveInt } from './args.js';
 
 const usage =
   'aeflow evaluate --model RUN/model --train X.csv --test Y.csv [--out DIR] [--components K] [--percentile P] [--no-probes] [--label-column NAME|N|none] [--scale N|none] [--on-bad-row error|skip] [--batch N]';
@@ -46,12 +46,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const percentile = values.percentile === undefined ? 99 : Number(values.percentile);
   if (!(percentile > 0 && percentile <= 100))
     throw new AeflowError('USAGE', `--percentile ${values.percentile}: expected a number in (0, 100]`, 'e.g. --percentile 99');
-  const scale = values.scale === undefined ? run.scale : values.scale === 'none' ? null : Number(values.scale);
-  if (scale !== null && !(scale > 0)) throw new AeflowError('USAGE', `--scale ${values.scale}: expected a positive number or none`, 'e.g. --scale 255');
-  const label = values['label-column'];
-  const labelColumn = label === undefined ? run.labelColumn : label === 'none' ? null : /^\d+$/.test(label) ? Number(label) : label;
-  const onBadRow = values['on-bad-row'] ?? run.onBadRow;
-  if (onBadRow !== 'error' && onBadRow !== 'skip') throw new AeflowError('USAGE', `--on-bad-row ${onBadRow}: expected error or skip`, 'e.g. --on-bad-row skip');
+  const { scale, labelColumn, onBadRow } = dataFlags(values, run);
 
   const out = path.resolve(values.out ?? path.dirname(path.resolve(values.model)));
   const result = await evaluateModel({
