@@ -270,7 +270,10 @@ async function runProbes(
   return { raw, pca: pcaScores, model, k, classes };
 }
 
-/** Codes projected onto their own two principal directions (a 2-component PCA of the codes), for the latent map. */
+/**
+ * Codes projected onto their own two principal directions (a 2-component PCA of every test code), for the latent
+ * map.
+ */
 function latentPoints(test: { codes: Float32Array[]; labels: Float32Array[] }, k: number): Array<{ x: number; y: number; label: string }> {
   const codes = concat(test.codes);
   const labels = concat(test.labels);
@@ -286,7 +289,8 @@ function latentPoints(test: { codes: Float32Array[]; labels: Float32Array[] }, k
     }
   }
   const pca = Pca.fromSums(sum, outer, n, 2);
-  return Array.from({ length: n }, (_, r) => {
+  // The first 3,000 rows are drawn: enough to see the classes, and the report stays small.
+  return Array.from({ length: Math.min(n, 3000) }, (_, r) => {
     const [x, y] = pca.project(codes.subarray(r * k, (r + 1) * k));
     const label = labels.length === n && !Number.isNaN(labels[r]) ? String(labels[r]) : '';
     return { x, y, label };
