@@ -338,7 +338,11 @@ function current(): Replica {
   return replica;
 }
 
-/** Test accuracy of a softmax regression on standardized features (Adam 0.01, batches of 256, seeded order). */
+/**
+ * Test accuracy of a softmax regression on standardized features: Adam 0.001, L2 1e-4 on the weights, batches of
+ * 256 in seeded order, `epochs` epochs and at least 2,000 steps. (Adam 0.01 stopped at 0.816 on raw Fashion-MNIST
+ * pixels; these settings reach 0.842, where sklearn's logistic regression reaches 0.843.)
+ */
 function logisticProbe(p: ProbeRequest): number {
   const n = p.trainLabels.length;
   const mean = new Float32Array(p.dims);
@@ -348,14 +352,15 @@ function logisticProbe(p: ProbeRequest): number {
   for (let j = 0; j < p.dims; j++) std[j] = Math.sqrt(std[j]) || 1;
   const w = tf.variable(tf.zeros([p.dims, p.classes]));
   const b = tf.variable(tf.zeros([p.classes]));
-  const optimizer = tf.train.adam(0.01);
+  const optimizer = tf.train.adam(0.001);
   const scale = (x: tf.Tensor2D) => tf.div(tf.sub(x, tf.tensor1d(mean)), tf.tensor1d(std)) as tf.Tensor2D;
   try {
     const x = tf.tidy(() => scale(tf.tensor2d(p.train, [n, p.dims])));
     const y = tf.tidy(() => tf.oneHot(tf.tensor1d(p.trainLabels, 'int32'), p.classes));
     const random = new Random(p.seed);
     const order = Int32Array.from({ length: n }, (_, i) => i);
-    for (let epoch = 0; epoch < p.epochs; epoch++) {
+    const epochs = Math.max(p.epochs, Math.ceil(2000 / Math.ceil(n / 256)));
+    for (let epoch = 0; epoch < epochs; epoch++) {
       for (let i = n - 1; i > 0; i--) {
         const j = random.int(i + 1);
         [order[i], order[j]] = [order[j], order[i]];
@@ -365,7 +370,11 @@ function logisticProbe(p: ProbeRequest): number {
           const idx = tf.tensor1d(order.subarray(start, Math.min(n, start + 256)), 'int32');
           const xb = tf.gather(x, idx) as tf.Tensor2D;
           const yb = tf.gather(y, idx);
-          optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, tf.add(tf.matMul(xb, w), b)) as tf.Scalar, false, [w, b]);
+          optimizer.minimize(
+            () => tf.add(tf.losses.softmaxCrossEntropy(yb, tf.add(tf.matMul(xb, w), b)), tf.mul(1e-4, tf.sum(tf.square(w)))) as tf.Scalar,
+            false,
+            [w, b],
+          );
         });
       }
     }
