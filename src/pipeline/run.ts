@@ -161,6 +161,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
   if (config.outputs.report) {
     let evaluation: EvaluationResult | null = null;
     if (config.outputs.evaluate && config.outputs.save_model) {
+      log('evaluating the model for the report: PCA baseline, probes, anomaly scores (outputs.evaluate: false skips this)…');
       evaluation = await evaluateModel({
         model: path.join(out, 'model'),
         train: config.data.train,
