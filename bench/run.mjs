@@ -63,6 +63,11 @@ aeflow([
   `train.epochs=${epochs}`,
   '--set',
   `cache.dir=${cacheDir}`,
+  // like for like with the PyTorch script: no evaluation or report after training
+  '--set',
+  'outputs.evaluate=false',
+  '--set',
+  'outputs.report=false',
 ]);
 const aeflowWall = (performance.now() - started) / 1000;
 const summary = JSON.parse(readFileSync(path.join(out, 'aeflow', 'summary.json'), 'utf8'));
@@ -148,6 +153,8 @@ const oneEpoch = (file, name) => {
     'cache.enabled=false',
     '--set',
     'outputs.save_model=false',
+    '--set',
+    'outputs.report=false',
   ]);
   return JSON.parse(readFileSync(path.join(out, name, 'summary.json'), 'utf8'));
 };
