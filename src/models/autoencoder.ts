@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { applyDense, type DenseFn, type DenseVariables, makeDense } from './dense.js';
+import { applyDense, type DenseKernel, type DenseVariables, fromLayout, makeDense, toLayout, variablesOf } from './dense.js';
 import type { DenseAutoencoderSpec } from './layers.js';
 import { type LossName, reconstructionLoss } from './losses.js';
 import type { LossValue, TrainableModel } from './trainable.js';
@@ -18,11 +18,11 @@ export class DenseAutoencoder implements TrainableModel {
 
   constructor(
     readonly spec: DenseAutoencoderSpec,
-    private readonly dense: DenseFn,
+    private readonly kernel: DenseKernel,
     private readonly lossName: LossName,
   ) {
-    this.encoder = spec.encoder.map((l, i) => makeDense(l, spec.init, spec.seed, `encoder-${i}`));
-    this.decoder = spec.decoder.map((l, i) => makeDense(l, spec.init, spec.seed, `decoder-${i}`));
+    this.encoder = spec.encoder.map((l, i) => makeDense(l, spec.init, spec.seed, `encoder-${i}`, kernel.layout));
+    this.decoder = spec.decoder.map((l, i) => makeDense(l, spec.init, spec.seed, `decoder-${i}`, kernel.layout));
   }
 
   setPhase(layer: number | null): void {
@@ -37,42 +37,44 @@ export class DenseAutoencoder implements TrainableModel {
     return this.decoder[this.decoder.length - k];
   }
 
-  trainableVariables(): tf.Variable[] {
-    if (this.layer === null) return this.variables();
-    const k = this.layer;
-    const pair = [this.encoder[k - 1], this.mirror(k)];
-    return pair.flatMap((l) => [l.w, l.b]);
+  trainableLayers(): readonly DenseVariables[] {
+    if (this.layer === null) return this.layers();
+    return [this.encoder[this.layer - 1], this.mirror(this.layer)];
   }
 
-  variables(): tf.Variable[] {
-    return [...this.encoder, ...this.decoder].flatMap((l) => [l.w, l.b]);
+  layers(): readonly DenseVariables[] {
+    return [...this.encoder, ...this.decoder];
   }
 
-  loss(x: tf.Tensor2D, target: tf.Tensor2D): LossValue {
+  loss(rows: tf.Tensor2D, targetRows: tf.Tensor2D): LossValue {
+    // The losses are means over every element: the same in either layout.
+    const x = toLayout(this.kernel, rows);
+    const target = targetRows === rows ? x : toLayout(this.kernel, targetRows);
     if (this.layer === null) {
-      const total = reconstructionLoss(this.lossName, this.reconstruct(x), target);
+      const total = reconstructionLoss(this.lossName, applyDense(this.kernel, this.decoder, applyDense(this.kernel, this.encoder, x, true)), target);
       return { total, terms: {} };
     }
     const below = this.encoder.slice(0, this.layer - 1);
     // The frozen layers' codes of the (possibly noisy) input and of the clean target. They depend on no
     // trainable variable, so backpropagation prunes them.
-    const input = applyDense(this.dense, below, x, true);
-    const clean = target === x ? input : applyDense(this.dense, below, target, true);
-    const code = applyDense(this.dense, [this.encoder[this.layer - 1]], input, true);
-    const recon = applyDense(this.dense, [this.mirror(this.layer)], code);
+    const input = applyDense(this.kernel, below, x, true);
+    const clean = target === x ? input : applyDense(this.kernel, below, target, true);
+    const code = applyDense(this.kernel, [this.encoder[this.layer - 1]], input, true);
+    const recon = applyDense(this.kernel, [this.mirror(this.layer)], code);
     return { total: reconstructionLoss(this.lossName, recon, clean), terms: {} };
   }
 
   encode(x: tf.Tensor2D): tf.Tensor2D {
-    return applyDense(this.dense, this.encoder, x, true);
+    return fromLayout(this.kernel, applyDense(this.kernel, this.encoder, toLayout(this.kernel, x), true));
   }
 
   decode(z: tf.Tensor2D): tf.Tensor2D {
-    return applyDense(this.dense, this.decoder, z);
+    return fromLayout(this.kernel, applyDense(this.kernel, this.decoder, toLayout(this.kernel, z)));
   }
 
   reconstruct(x: tf.Tensor2D): tf.Tensor2D {
-    return this.decode(this.encode(x));
+    const code = applyDense(this.kernel, this.encoder, toLayout(this.kernel, x), true);
+    return fromLayout(this.kernel, applyDense(this.kernel, this.decoder, code));
   }
 
   exportParts(): Array<[string, readonly DenseVariables[]]> {
@@ -84,6 +86,6 @@ export class DenseAutoencoder implements TrainableModel {
   }
 
   dispose(): void {
-    for (const v of this.variables()) v.dispose();
+    for (const v of variablesOf(this.layers())) v.dispose();
   }
 }

@@ -1,16 +1,16 @@
 import { DenseAutoencoder } from './autoencoder.js';
-import type { DenseFn } from './dense.js';
+import type { DenseKernel } from './dense.js';
 import type { ModelSpec } from './layers.js';
 import type { LossName } from './losses.js';
 import type { TrainableModel } from './trainable.js';
 import { VariationalAutoencoder } from './vae.js';
 
 /** The worker-side model for a spec. */
-export function buildModel(spec: ModelSpec, dense: DenseFn, loss: LossName): TrainableModel {
+export function buildModel(spec: ModelSpec, kernel: DenseKernel, loss: LossName): TrainableModel {
   switch (spec.type) {
     case 'dense-autoencoder':
-      return new DenseAutoencoder(spec, dense, loss);
+      return new DenseAutoencoder(spec, kernel, loss);
     case 'variational-autoencoder':
-      return new VariationalAutoencoder(spec, dense);
+      return new VariationalAutoencoder(spec, kernel);
   }
 }

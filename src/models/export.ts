@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DenseVariables } from './dense.js';
+import { type DenseVariables, toCanonical, variablesOf } from './dense.js';
 
 /**
  * A standard tfjs LayersModel (Sequential of Dense layers) holding copies of the given weights, so any tfjs
@@ -17,7 +17,13 @@ export function toLayersModel(layers: readonly DenseVariables[], name: string): 
       }),
     );
   });
-  model.setWeights(layers.flatMap((l) => [l.w, l.b]));
+  const values = toCanonical(
+    layers,
+    variablesOf(layers).map((v) => v.dataSync() as Float32Array),
+  );
+  tf.tidy(() =>
+    model.setWeights(values.map((a, i) => (i % 2 === 0 ? tf.tensor2d(a, [layers[i >> 1].spec.inputs, layers[i >> 1].spec.units]) : tf.tensor1d(a)))),
+  );
   return model;
 }
 

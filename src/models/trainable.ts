@@ -9,13 +9,16 @@ export interface LossValue {
 
 /** What the worker trains: any model type implements this. Owns its variables; `dispose()` frees them. */
 export interface TrainableModel {
-  /** The variables the current phase trains (all of them unless a greedy layer phase froze some). */
-  trainableVariables(): tf.Variable[];
-  /** Every variable, in a fixed order (for weights, averaging, checkpoints). */
-  variables(): tf.Variable[];
+  /** The layers the current phase trains (all of them unless a greedy layer phase froze some). */
+  trainableLayers(): readonly DenseVariables[];
+  /** Every layer, in a fixed order (for weights and checkpoints). */
+  layers(): readonly DenseVariables[];
   /** Switches to a training phase: `layer` k trains only layer k (and its mirror), null the whole model. */
   setPhase(layer: number | null): void;
-  /** The current phase's objective on a batch; `training` turns on sampling where the model samples. */
+  /**
+   * The current phase's objective on a batch; `training` turns on sampling where the model samples. Tensors in and
+   * out of these methods are batch × features, whatever layout the model computes in.
+   */
   loss(x: tf.Tensor2D, target: tf.Tensor2D, training: boolean): LossValue;
   reconstruct(x: tf.Tensor2D): tf.Tensor2D;
   /** The code of each row (a VAE's posterior mean). */

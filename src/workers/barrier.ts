@@ -1,11 +1,11 @@
 import { AeflowError } from '../errors.js';
-import type { SharedGradients } from './protocol.js';
+import type { SharedTraining } from './protocol.js';
 
 /**
  * Waits until every replica has arrived (a generation barrier on shared memory). A replica that never arrives
  * (it died) ends the wait with an error rather than a hang.
  */
-export function barrier(shared: SharedGradients): void {
+export function barrier(shared: SharedTraining): void {
   const state = new Int32Array(shared.barrier);
   const generation = Atomics.load(state, 1);
   if (Atomics.add(state, 0, 1) === shared.replicas - 1) {

@@ -2,23 +2,17 @@
  * Messages between the main thread and a trainer worker. Types only: both sides import this file.
  *
  * Each worker holds one replica of the model and its optimizer. With one worker, `step` trains on a batch.
- * With several (data parallel), each replica runs `shareStep` on its share of a batch: it computes its gradients,
- * writes them (weighted by its share of the rows) into its slot of a SharedArrayBuffer, waits at a barrier for the
- * other replicas, sums all slots and applies that same average, so the replicas stay identical. One round trip
- * per step, and no gradient is copied through messages.
+ * With several (data parallel), each replica runs `shareStep` on its share of a batch, its gradients weighted by
+ * its share of the rows, and the replicas combine them through shared memory (see SharedTraining). One round
+ * trip per step, and no gradient or weight is copied through messages.
  */
 import type { BackendChoice, BackendName } from '../backend.js';
 import type { SerializedError } from '../errors.js';
 import type { ModelSpec } from '../models/layers.js';
 import type { LossName } from '../models/losses.js';
+import type { OptimizerSpec } from '../models/optimizer.js';
 
-export interface OptimizerSpec {
-  readonly type: 'adam' | 'sgd';
-  readonly learning_rate: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly epsilon: number;
-}
+export type { OptimizerSpec } from '../models/optimizer.js';
 
 /** Rows packed row-major; the buffers are transferred, not copied. */
 export interface BatchPayload {
@@ -29,12 +23,21 @@ export interface BatchPayload {
   readonly cols: number;
 }
 
-/** Memory the replicas of a data-parallel run share: a gradient slot each, and a barrier. */
-export interface SharedGradients {
+/**
+ * Memory the replicas of a data-parallel run share. A step: each replica writes its gradients into its slot;
+ * barrier; each sums the slots for its share of the parameters (in a fixed order) and updates that share of
+ * the parameters and of Adam's moments; barrier; each sets its variables from all the parameters. Every
+ * replica ends the step with the same weights, and the optimizer's work is split between them.
+ */
+export interface SharedTraining {
   readonly replicas: number;
-  /** `replicas` slots of `parameters` floats. */
-  readonly gradients: SharedArrayBuffer;
   readonly parameters: number;
+  /** `replicas` gradient slots of `parameters` floats. */
+  readonly gradients: SharedArrayBuffer;
+  /** The trained parameters, flat (`parameters` floats). */
+  readonly params: SharedArrayBuffer;
+  /** Adam's first and second moments (`parameters` floats each). */
+  readonly moments: SharedArrayBuffer;
   /** Int32 [arrived, generation]. */
   readonly barrier: SharedArrayBuffer;
 }
@@ -51,15 +54,18 @@ export interface ProbeRequest {
   readonly seed: number;
 }
 
-/** A replica's training state, as plain arrays (checkpoints hold it). */
+/**
+ * A replica's training state, as plain arrays (checkpoints hold it). Kernels are inputs × units whatever layout
+ * the backend trains in, so a checkpoint resumes on any backend.
+ */
 export interface ReplicaState {
-  /** Every variable of the model, in its fixed order. */
+  /** Every variable of the model (kernel, bias, kernel, bias...), in its fixed order. */
   readonly weights: Float32Array[];
-  /** The optimizer's own weights (Adam: iterations, first and second moments), in its order. */
+  /** Adam's moments of the variables the phase trains: "k/m" and "k/v" for the k-th; empty for SGD. */
   readonly optimizer: Array<{ name: string; shape: number[]; data: Float32Array }>;
   /**
-   * Adam's running powers β1^t and β2^t. tfjs's setWeights recomputes them with pow(), which differs from the
-   * running product in the last bits; restored exactly, a resumed run repeats the uninterrupted one bit for bit.
+   * Adam's running powers β1^t and β2^t, kept as products (recomputing them with pow() differs in the last
+   * bits); restored exactly, a resumed run repeats the uninterrupted one bit for bit. Null for SGD.
    */
   readonly adamPowers: [number, number] | null;
   /** Random draws the model has made (a VAE's sampling), so a resumed run draws on from there. */
@@ -74,7 +80,7 @@ export interface StepResult {
 
 export interface Requests {
   init: {
-    request: { backend: BackendChoice; model: ModelSpec; optimizer: OptimizerSpec; loss: LossName; replica: number; shared?: SharedGradients };
+    request: { backend: BackendChoice; model: ModelSpec; optimizer: OptimizerSpec; loss: LossName; replica: number; shared?: SharedTraining };
     result: { backend: BackendName; skipped: Array<{ name: BackendName; reason: string }>; parameters: number };
   };
   /** Starts a training phase: `layer` k trains greedy layer k alone, null the whole model; fresh optimizer state. */

@@ -6,25 +6,62 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../backend.js';
 import { AeflowError, type SerializedError } from '../errors.js';
 import { buildModel } from '../models/build.js';
-import { denseFor } from '../models/dense.js';
+import { type DenseVariables, fromCanonical, kernelFor, toCanonical, variablesOf } from '../models/dense.js';
 import { modelArtifacts, toLayersModel } from '../models/export.js';
 import { type LossName, reconstructionLoss } from '../models/losses.js';
+import { FlatOptimizer } from '../models/optimizer.js';
 import type { TrainableModel } from '../models/trainable.js';
 import { readLayersModel, writeLayersModel } from '../sinks/modelFiles.js';
 import { logisticProbe, knnProbe } from '../models/probes.js';
 import { barrier } from './barrier.js';
 import { maybeFail } from './faults.js';
-import type { BatchPayload, Kind, OptimizerSpec, Request, Requests, Response, SharedGradients, StepResult } from './protocol.js';
+import type { BatchPayload, Kind, OptimizerSpec, ReplicaState, Request, Requests, Response, SharedTraining, StepResult } from './protocol.js';
 import path from 'node:path';
 
 interface Replica {
   readonly backend: BackendName;
   readonly replica: number;
-  readonly shared: SharedGradients | undefined;
+  readonly shared: SharedTraining | undefined;
   readonly model: TrainableModel;
-  optimizer: tf.Optimizer;
   readonly optimizerSpec: OptimizerSpec;
   readonly loss: LossName;
+  /** What the current phase trains: the parameters of its layers, flat (stored layout), and their optimizer. */
+  training: Training;
+}
+
+/**
+ * The trainable parameters live twice: in tfjs variables (for the forward and backward passes) and here, flat,
+ * where the optimizer updates them in one pass; the variables are then set from here.
+ */
+interface Training {
+  readonly layers: readonly DenseVariables[];
+  readonly variables: tf.Variable[];
+  readonly params: Float32Array;
+  /** This step's gradient (the average over replicas, when several). */
+  readonly grads: Float32Array;
+  readonly optimizer: FlatOptimizer;
+}
+
+/**
+ * Fresh training state for the model's current phase: parameters read from the variables, a new optimizer.
+ * With several replicas, the parameters and Adam's moments are in shared memory (every replica writes the same
+ * values here, before any step).
+ */
+function startTraining(model: TrainableModel, spec: OptimizerSpec, shared: SharedTraining | undefined): Training {
+  const layers = model.trainableLayers();
+  const variables = variablesOf(layers);
+  const size = variables.reduce((n, v) => n + v.size, 0);
+  const params = shared ? new Float32Array(shared.params, 0, size) : new Float32Array(size);
+  let offset = 0;
+  for (const v of variables) {
+    params.set(v.dataSync() as Float32Array, offset);
+    offset += v.size;
+  }
+  const moments = shared && {
+    m: new Float32Array(shared.moments, 0, shared.parameters),
+    v: new Float32Array(shared.moments, shared.parameters * 4, shared.parameters),
+  };
+  return { layers, variables, params, grads: new Float32Array(size), optimizer: new FlatOptimizer(spec, size, moments || undefined) };
 }
 
 let replica: Replica | null = null;
@@ -54,86 +91,35 @@ const handlers: Handlers = {
   async init({ backend, model, optimizer, loss, replica: index, shared }) {
     const selection = await selectBackend(backend);
     replica?.model.dispose();
-    replica?.optimizer.dispose();
-    const built = buildModel(model, denseFor(selection.name), loss);
-    replica = { backend: selection.name, replica: index, shared, model: built, optimizer: makeOptimizer(optimizer), optimizerSpec: optimizer, loss };
-    const parameters = built.variables().reduce((n, v) => n + v.size, 0);
+    const built = buildModel(model, kernelFor(selection.name), loss);
+    replica = {
+      backend: selection.name,
+      replica: index,
+      shared,
+      model: built,
+      optimizerSpec: optimizer,
+      loss,
+      training: startTraining(built, optimizer, shared),
+    };
+    const parameters = variablesOf(built.layers()).reduce((n, v) => n + v.size, 0);
     return { backend: selection.name, skipped: [...selection.skipped], parameters };
   },
 
   phase({ layer }) {
     const r = current();
     r.model.setPhase(layer);
-    r.optimizer.dispose();
-    r.optimizer = makeOptimizer(r.optimizerSpec);
+    r.training = startTraining(r.model, r.optimizerSpec, r.shared);
     return {};
   },
 
   step(batch) {
-    const r = current();
-    let terms: Record<string, tf.Scalar> = {};
-    const cost = tf.tidy(() => {
-      const [x, target] = inputs(batch);
-      return r.optimizer.minimize(
-        () => {
-          const value = r.model.loss(x, target, true);
-          terms = keepAll(value.terms);
-          return value.total;
-        },
-        true,
-        r.model.trainableVariables(),
-      ) as tf.Scalar;
-    });
-    return { loss: readScalar(cost), terms: readTerms(terms) };
+    return train(current(), batch, null);
   },
 
   shareStep(batch) {
     const r = current();
-    const shared = r.shared;
-    if (!shared) throw new Error('shareStep needs shared gradient memory (init with several replicas)');
-    const variables = r.model.trainableVariables();
-    const size = variables.reduce((n, v) => n + v.size, 0);
-    const slots = new Float32Array(shared.gradients, 0, shared.replicas * shared.parameters);
-    const mine = slots.subarray(r.replica * shared.parameters, r.replica * shared.parameters + size);
-    let result: StepResult = { loss: 0, terms: {} };
-    if (batch.rows === 0) {
-      mine.fill(0);
-    } else {
-      let terms: Record<string, tf.Scalar> = {};
-      const { value, grads } = tf.tidy(() => {
-        const [x, target] = inputs(batch);
-        return tf.variableGrads(() => {
-          const v = r.model.loss(x, target, true);
-          terms = keepAll(v.terms);
-          return v.total;
-        }, variables);
-      });
-      let offset = 0;
-      for (const v of variables) {
-        const g = grads[v.name].dataSync() as Float32Array;
-        for (let i = 0; i < g.length; i++) mine[offset + i] = batch.weight * g[i];
-        offset += v.size;
-      }
-      tf.dispose(grads);
-      result = { loss: readScalar(value), terms: readTerms(terms) };
-    }
-    barrier(shared);
-    // Every replica sums the same slots in the same order: identical updates, identical weights.
-    const mean = new Float32Array(size);
-    for (let k = 0; k < shared.replicas; k++) {
-      const slot = slots.subarray(k * shared.parameters, k * shared.parameters + size);
-      for (let i = 0; i < size; i++) mean[i] += slot[i];
-    }
-    tf.tidy(() => {
-      const named: tf.NamedTensorMap = {};
-      let offset = 0;
-      for (const v of variables) {
-        named[v.name] = tf.tensor(mean.subarray(offset, offset + v.size), v.shape);
-        offset += v.size;
-      }
-      r.optimizer.applyGradients(named);
-    });
-    return result;
+    if (!r.shared) throw new Error('shareStep needs shared gradient memory (init with several replicas)');
+    return train(r, batch, r.shared);
   },
 
   evaluate(batch) {
@@ -172,12 +158,7 @@ const handlers: Handlers = {
 
   weights() {
     const r = current();
-    return {
-      weights: r.model
-        .variables()
-        .map((v) => v.dataSync() as Float32Array)
-        .map((a) => a.slice()),
-    };
+    return { weights: canonicalWeights(r.model.layers()) };
   },
 
   async save({ dir }) {
@@ -232,47 +213,52 @@ const handlers: Handlers = {
     return { y: readArray(y), cols };
   },
 
-  async state() {
+  state() {
     const r = current();
-    const named = await r.optimizer.getWeights();
-    const optimizer = named.map(({ name, tensor }) => ({ name, shape: [...tensor.shape], data: Float32Array.from(tensor.dataSync()) }));
-    // getWeights hands out the moment variables themselves, and a fresh scalar for the iteration count: free that.
-    for (const { tensor } of named) if (!(tensor instanceof tf.Variable)) tensor.dispose();
-    const weights = r.model.variables().map((v) => (v.dataSync() as Float32Array).slice());
-    const adam = adamPowers(r.optimizer);
-    return { weights, optimizer, adamPowers: adam ? [adam[0].dataSync()[0], adam[1].dataSync()[0]] : null, draws: r.model.draws };
+    const { layers, variables, optimizer } = r.training;
+    const saved = optimizer.state();
+    const moments: ReplicaState['optimizer'] = [];
+    if (r.optimizerSpec.type === 'adam') {
+      const m = toCanonical(layers, split(saved.m, variables));
+      const v = toCanonical(layers, split(saved.v, variables));
+      variables.forEach((variable, k) => {
+        moments.push({ name: `${k}/m`, shape: [variable.size], data: m[k] }, { name: `${k}/v`, shape: [variable.size], data: v[k] });
+      });
+    }
+    return {
+      weights: canonicalWeights(r.model.layers()),
+      optimizer: moments,
+      adamPowers: r.optimizerSpec.type === 'adam' ? [saved.powers[0], saved.powers[1]] : null,
+      draws: r.model.draws,
+    };
   },
 
-  async restore({ state }) {
+  restore({ state }) {
     const r = current();
-    const variables = r.model.variables();
-    if (state.weights.length !== variables.length) {
-      throw new AeflowError(
-        'CHECKPOINT_INVALID',
-        `the checkpoint holds ${state.weights.length} weight arrays, the model has ${variables.length}`,
-        'resume with the pipeline the checkpoint was written by',
-      );
-    }
-    tf.tidy(() => {
-      variables.forEach((v, i) => {
-        if (state.weights[i].length !== v.size)
-          throw new AeflowError(
-            'CHECKPOINT_INVALID',
-            `checkpoint weight ${i} has ${state.weights[i].length} values, the model's ${v.size}`,
-            'resume with the pipeline the checkpoint was written by',
-          );
-        v.assign(tf.tensor(state.weights[i], v.shape));
-      });
+    const layers = r.model.layers();
+    const variables = variablesOf(layers);
+    const invalid = (what: string) =>
+      new AeflowError('CHECKPOINT_INVALID', `the checkpoint does not fit this model: ${what}`, 'resume with the pipeline the checkpoint was written by');
+    if (state.weights.length !== variables.length) throw invalid(`${state.weights.length} weight arrays, the model has ${variables.length}`);
+    state.weights.forEach((w, i) => {
+      if (w.length !== variables[i].size) throw invalid(`weight ${i} has ${w.length} values, the model's ${variables[i].size}`);
     });
-    const named = state.optimizer.map(({ name, shape, data }) => ({ name, tensor: tf.tensor(data, shape) }));
-    await r.optimizer.setWeights(named);
-    for (const { tensor } of named) tensor.dispose();
-    const adam = adamPowers(r.optimizer);
-    if (adam && state.adamPowers) {
-      const powers = state.adamPowers;
-      tf.tidy(() => {
-        for (const [i, v] of adam.entries()) v.assign(tf.scalar(powers[i]));
-      });
+    setVariables(variables, fromCanonical(layers, state.weights));
+    r.training = startTraining(r.model, r.optimizerSpec, r.shared);
+    const { layers: trained, variables: trainedVariables, optimizer } = r.training;
+    if (r.optimizerSpec.type === 'adam') {
+      if (state.optimizer.length !== 2 * trainedVariables.length || !state.adamPowers) {
+        throw invalid(`${state.optimizer.length} optimizer arrays for ${trainedVariables.length} trained variables`);
+      }
+      const m = fromCanonical(
+        trained,
+        state.optimizer.filter((_, i) => i % 2 === 0).map((o) => o.data),
+      );
+      const v = fromCanonical(
+        trained,
+        state.optimizer.filter((_, i) => i % 2 === 1).map((o) => o.data),
+      );
+      optimizer.restore({ m: concat(m), v: concat(v), powers: state.adamPowers });
     }
     r.model.draws = state.draws;
     return {};
@@ -315,14 +301,98 @@ function current(): Replica {
   return replica;
 }
 
-/** Adam's running β powers (tfjs keeps them as the private variables accBeta1, accBeta2), or null. */
-function adamPowers(optimizer: tf.Optimizer): [tf.Variable, tf.Variable] | null {
-  const o = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
-  return o.accBeta1 instanceof tf.Variable && o.accBeta2 instanceof tf.Variable ? [o.accBeta1, o.accBeta2] : null;
+/**
+ * One training step on a batch: gradients; with several replicas, the exchange through shared memory described
+ * at SharedTraining; the optimizer's update; the variables set from the parameters.
+ */
+function train(r: Replica, batch: BatchPayload & { weight?: number }, shared: SharedTraining | null): StepResult {
+  const { variables, params, grads, optimizer } = r.training;
+  const size = params.length;
+  const slots = shared ? Array.from({ length: shared.replicas }, (_, k) => new Float32Array(shared.gradients, k * shared.parameters * 4, size)) : [];
+  const mine = shared ? slots[r.replica] : grads;
+  let result: StepResult = { loss: 0, terms: {} };
+  if (batch.rows === 0) {
+    mine.fill(0);
+  } else {
+    let terms: Record<string, tf.Scalar> = {};
+    const { value, grads: named } = tf.tidy(() => {
+      const [x, target] = inputs(batch);
+      return tf.variableGrads(() => {
+        const v = r.model.loss(x, target, true);
+        terms = keepAll(v.terms);
+        return v.total;
+      }, variables);
+    });
+    const weight = batch.weight ?? 1;
+    let offset = 0;
+    for (const v of variables) {
+      const g = named[v.name].dataSync() as Float32Array;
+      if (weight === 1) mine.set(g, offset);
+      else for (let i = 0; i < g.length; i++) mine[offset + i] = weight * g[i];
+      offset += v.size;
+    }
+    tf.dispose(named);
+    result = { loss: readScalar(value), terms: readTerms(terms) };
+  }
+  if (shared) {
+    barrier(shared);
+    const from = Math.floor((size * r.replica) / shared.replicas);
+    const to = Math.floor((size * (r.replica + 1)) / shared.replicas);
+    sumSlots(slots, grads, from, to);
+    optimizer.step(params, grads, from, to);
+    barrier(shared);
+  } else {
+    optimizer.step(params, grads);
+  }
+  setVariables(variables, split(params, variables));
+  return result;
 }
 
-function makeOptimizer(o: OptimizerSpec): tf.Optimizer {
-  return o.type === 'adam' ? tf.train.adam(o.learning_rate, o.beta1, o.beta2, o.epsilon) : tf.train.sgd(o.learning_rate);
+/** grads[from..to) = the sum of the slots, always in the same order (so every replica's sums are identical). */
+function sumSlots(slots: readonly Float32Array[], grads: Float32Array, from: number, to: number): void {
+  if (slots.length === 2) {
+    const [a, b] = slots;
+    for (let i = from; i < to; i++) grads[i] = a[i] + b[i];
+    return;
+  }
+  grads.fill(0, from, to);
+  for (const slot of slots) for (let i = from; i < to; i++) grads[i] += slot[i];
+}
+
+/** Sets variables from arrays of their sizes. */
+function setVariables(variables: readonly tf.Variable[], values: readonly Float32Array[]): void {
+  tf.tidy(() => {
+    // A copy: the CPU backend would otherwise keep the array itself, which the optimizer goes on updating.
+    variables.forEach((v, i) => v.assign(tf.tensor(values[i].slice(), v.shape)));
+  });
+}
+
+/** A flat array cut into the variables' sizes (views, not copies). */
+function split(flat: Float32Array, variables: readonly tf.Variable[]): Float32Array[] {
+  let offset = 0;
+  return variables.map((v) => {
+    const part = flat.subarray(offset, offset + v.size);
+    offset += v.size;
+    return part;
+  });
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** The layers' weights as copies, kernels inputs × units. */
+function canonicalWeights(layers: readonly DenseVariables[]): Float32Array[] {
+  return toCanonical(
+    layers,
+    variablesOf(layers).map((v) => (v.dataSync() as Float32Array).slice()),
+  );
 }
 
 /** Input and target tensors of a batch (the target is the input itself unless the batch carries one). */
