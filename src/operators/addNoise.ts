@@ -47,7 +47,7 @@ export function addNoise(options: NoiseOptions, seed: number): OperatorFunction<
       let v = x[i];
       if (kind === 'gaussian') v += amount * random.normal();
       else if (random.next() < amount) v = kind === 'masking' ? 0 : random.next() < 0.5 ? low : high;
-      noisy[i] = v < low ? low : v > high ? high : v;
+      noisy[i] = Math.min(Math.max(v, low), high);
     }
     return { ...row, x: noisy, target: row.target ?? x };
   }

@@ -363,7 +363,7 @@ function sumSlots(slots: readonly Float32Array[], grads: Float32Array, from: num
 function setVariables(variables: readonly tf.Variable[], values: readonly Float32Array[]): void {
   tf.tidy(() => {
     // A copy: the CPU backend would otherwise keep the array itself, which the optimizer goes on updating.
-    variables.forEach((v, i) => v.assign(tf.tensor(values[i].slice(), v.shape)));
+    for (const [i, v] of variables.entries()) v.assign(tf.tensor(values[i].slice(), v.shape));
   });
 }
 
