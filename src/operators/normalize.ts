@@ -14,8 +14,10 @@ import type { BadRows } from '../sources/badRows.js';
  *
  * @param scale the largest valid raw value, or null to pass values through
  * @param badRows under `on_bad_row: skip`, where rows with an out-of-range value are counted (and dropped)
+ * @param options.inPlace scale each row's own array instead of a copy: only for a source whose rows' arrays
+ *   nothing else holds (aeflow's readers); saves one allocation per row, and the garbage collection it causes
  */
-export function normalize(scale: number | null, badRows?: BadRows): OperatorFunction<Row, Row> {
+export function normalize(scale: number | null, badRows?: BadRows, options: { inPlace?: boolean } = {}): OperatorFunction<Row, Row> {
   return (source) =>
     new Observable<Row>((subscriber) => {
       if (scale === null) return source.subscribe(subscriber);
@@ -23,7 +25,8 @@ export function normalize(scale: number | null, badRows?: BadRows): OperatorFunc
       return source.subscribe({
         next(row) {
           const x = row.x;
-          const out = new Float32Array(x.length);
+          // In place, a bad row is left half scaled: it is dropped or ends the run either way.
+          const out = options.inPlace ? x : new Float32Array(x.length);
           for (let i = 0; i < x.length; i++) {
             const v = x[i];
             if (!(v >= 0 && v <= scale)) {

@@ -35,7 +35,8 @@ export function splitRows(config: Pipeline, split: 'train' | 'test', options: Pa
   };
   const file = config.data[split];
   const source = config.cache.enabled ? cachedCsvRows(file, csv, cacheOptions(config)) : csvRows(file, csv);
-  const rows = source.pipe(normalize(config.data.scale, report));
+  // Both readers emit a fresh array per row that nothing else holds (the cache writer copies it first).
+  const rows = source.pipe(normalize(config.data.scale, report, { inPlace: true }));
   return report && rowLevel ? rows.pipe(finalize(() => report.merge(rowLevel.skipped))) : rows;
 }
 

@@ -12,6 +12,13 @@ import { resolveWorkers } from '../workers/workerCount.js';
 import { describeDataflow, rowStages, splitBatches, splitRows, stageContext } from './dataflow.js';
 import { interpolate, latentGrid, priorSamples } from './generate.js';
 
+/**
+ * Batches sent to the workers and not yet trained on. Each worker queues them (pool.ts), so it goes from one
+ * step to the next without waiting for the main thread, which can pause (garbage collection, reading) for
+ * longer than a step; with 2, the workers waited on a third of the steps. A batch is ~0.8 MB.
+ */
+const STEPS_IN_FLIGHT = 4;
+
 /** What a training run tells its side branches; sinks subscribe to these and only write. */
 export type TrainingEvent =
   | {
@@ -176,7 +183,7 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
         for (let phaseEpoch = (resuming?.phaseEpoch ?? 0) + 1; phaseEpoch <= phase.epochs; phaseEpoch++) {
           epoch++;
           const started = performance.now();
-          const flow = new FlowControl(2);
+          const flow = new FlowControl(STEPS_IN_FLIGHT);
           // Until an epoch has counted the rows, estimate them from the bytes per row parsed so far.
           let estimatedRows = 0;
           // A run stopped mid-epoch goes on after the batches it had trained: the epoch's order is seeded.
@@ -220,7 +227,7 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
                   }),
                   finalize(() => flow.release()),
                 );
-              }, 2),
+              }, STEPS_IN_FLIGHT),
             ),
             { defaultValue: null },
           );

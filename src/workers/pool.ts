@@ -37,10 +37,10 @@ export class WorkerPool {
   static create(replicas: number, signal?: AbortSignal): WorkerPool {
     const filename = workerFile();
     const pools = Array.from({ length: replicas }, () => {
-      // Two tasks at a time per worker: the next batch waits in the worker's own queue while it trains on the
-      // current one, so the worker never idles while the main thread gets round to sending it (it did, ~7 ms
-      // of every ~30 ms step, with one task at a time). Tasks still run one after another, in order.
-      const pool = new Piscina({ filename, minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 2, idleTimeout: Number.POSITIVE_INFINITY });
+      // Several tasks at a time per worker: the next batches wait in the worker's own queue while it trains on
+      // the current one, so the worker does not idle while the main thread gets round to sending one (it did,
+      // ~7 ms of every ~30 ms step, with one task at a time). Tasks still run one after another, in order.
+      const pool = new Piscina({ filename, minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 4, idleTimeout: Number.POSITIVE_INFINITY });
       // A worker that fails outside a task (while loading) also rejects the task waiting for it, which reports
       // it; without a listener the pool's 'error' event would end the process with a stack trace.
       pool.on('error', () => undefined);
@@ -152,17 +152,15 @@ export class Trainer {
     // Data parallel: contiguous shares of the batch, gradients weighted by share size. Every replica takes
     // part (with an empty share when the batch has fewer rows than replicas): they meet at a barrier.
     const shares = splitRows(rows, this.pool.size);
+    const fractions = Array.from({ length: this.pool.size }, (_, i) => (shares[i]?.[1] ?? 0) / rows);
     const results = await Promise.all(
       Array.from({ length: this.pool.size }, (_, replica) => {
         const [start, count] = shares[replica] ?? [0, 0];
         const part = payload(x.slice(start * cols, (start + count) * cols), target ? target.slice(start * cols, (start + count) * cols) : null, count, cols);
-        return this.pool.call(replica, { kind: 'shareStep', weight: count / rows, ...part.batch }, part.transfer);
+        return this.pool.call(replica, { kind: 'shareStep', shares: fractions, ...part.batch }, part.transfer);
       }),
     );
-    return weightedMean(
-      results,
-      results.map((_, i) => (shares[i]?.[1] ?? 0) / rows),
-    );
+    return weightedMean(results, fractions);
   }
 
   /** Starts a training phase on every replica (greedy layer k, or null for the whole model). */

@@ -2,8 +2,7 @@
  * Messages between the main thread and a trainer worker. Types only: both sides import this file.
  *
  * Each worker holds one replica of the model and its optimizer. With one worker, `step` trains on a batch.
- * With several (data parallel), each replica runs `shareStep` on its share of a batch, its gradients weighted by
- * its share of the rows, and the replicas combine them through shared memory (see SharedTraining). One round
+ * With several (data parallel), each replica runs `shareStep` on its share of a batch, and the replicas combine them through shared memory (see SharedTraining). One round
  * trip per step, and no gradient or weight is copied through messages.
  */
 import type { BackendChoice, BackendName } from '../backend.js';
@@ -86,7 +85,8 @@ export interface Requests {
   /** Starts a training phase: `layer` k trains greedy layer k alone, null the whole model; fresh optimizer state. */
   phase: { request: { layer: number | null }; result: Record<never, never> };
   step: { request: BatchPayload; result: StepResult };
-  shareStep: { request: BatchPayload & { weight: number }; result: StepResult };
+  /** `shares`: every replica's fraction of the batch's rows (its gradient's weight in the sum). */
+  shareStep: { request: BatchPayload & { shares: number[] }; result: StepResult };
   /** The loss without training; `inputLoss` is the loss of the input itself against the target (doing nothing). */
   evaluate: { request: BatchPayload; result: StepResult & { inputLoss: number | null } };
   reconstruct: { request: BatchPayload; result: { y: Float32Array } };

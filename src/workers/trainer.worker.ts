@@ -305,7 +305,7 @@ function current(): Replica {
  * One training step on a batch: gradients; with several replicas, the exchange through shared memory described
  * at SharedTraining; the optimizer's update; the variables set from the parameters.
  */
-function train(r: Replica, batch: BatchPayload & { weight?: number }, shared: SharedTraining | null): StepResult {
+function train(r: Replica, batch: BatchPayload & { shares?: readonly number[] }, shared: SharedTraining | null): StepResult {
   const { variables, params, grads, optimizer } = r.training;
   const size = params.length;
   const slots = shared ? Array.from({ length: shared.replicas }, (_, k) => new Float32Array(shared.gradients, k * shared.parameters * 4, size)) : [];
@@ -323,12 +323,9 @@ function train(r: Replica, batch: BatchPayload & { weight?: number }, shared: Sh
         return v.total;
       }, variables);
     });
-    const weight = batch.weight ?? 1;
     let offset = 0;
     for (const v of variables) {
-      const g = named[v.name].dataSync() as Float32Array;
-      if (weight === 1) mine.set(g, offset);
-      else for (let i = 0; i < g.length; i++) mine[offset + i] = weight * g[i];
+      mine.set(valuesOf(named[v.name]), offset);
       offset += v.size;
     }
     tf.dispose(named);
@@ -338,7 +335,7 @@ function train(r: Replica, batch: BatchPayload & { weight?: number }, shared: Sh
     barrier(shared);
     const from = Math.floor((size * r.replica) / shared.replicas);
     const to = Math.floor((size * (r.replica + 1)) / shared.replicas);
-    sumSlots(slots, grads, from, to);
+    sumSlots(slots, batch.shares ?? [], grads, from, to);
     optimizer.step(params, grads, from, to);
     barrier(shared);
   } else {
@@ -348,22 +345,39 @@ function train(r: Replica, batch: BatchPayload & { weight?: number }, shared: Sh
   return result;
 }
 
-/** grads[from..to) = the sum of the slots, always in the same order (so every replica's sums are identical). */
-function sumSlots(slots: readonly Float32Array[], grads: Float32Array, from: number, to: number): void {
+/**
+ * grads[from..to) = the slots weighted by each replica's share of the batch's rows, summed always in the same
+ * order (so every replica's sums are identical).
+ */
+function sumSlots(slots: readonly Float32Array[], shares: readonly number[], grads: Float32Array, from: number, to: number): void {
+  if (shares.length !== slots.length) throw new Error(`${shares.length} shares for ${slots.length} gradient slots`);
   if (slots.length === 2) {
     const [a, b] = slots;
-    for (let i = from; i < to; i++) grads[i] = a[i] + b[i];
+    const [wa, wb] = shares;
+    for (let i = from; i < to; i++) grads[i] = wa * a[i] + wb * b[i];
     return;
   }
   grads.fill(0, from, to);
-  for (const slot of slots) for (let i = from; i < to; i++) grads[i] += slot[i];
+  for (const [k, slot] of slots.entries()) for (let i = from; i < to; i++) grads[i] += shares[k] * slot[i];
+}
+
+/**
+ * A float32 tensor's values, to be read at once: on the WASM backend a view of its memory (no copy; it is
+ * invalid once the tensor is disposed or tfjs allocates), elsewhere a copy. Every training step reads ~2 MB of
+ * gradients: copies of them kept V8's garbage collector busy on its own threads (~15% of the CPU on 2 cores).
+ */
+function valuesOf(t: tf.Tensor): Float32Array {
+  const backend = tf.backend() as Partial<{ typedArrayFromHeap(t: tf.TensorInfo): Float32Array }>;
+  return typeof backend.typedArrayFromHeap === 'function' ? backend.typedArrayFromHeap(t) : (t.dataSync() as Float32Array);
 }
 
 /** Sets variables from arrays of their sizes. */
 function setVariables(variables: readonly tf.Variable[], values: readonly Float32Array[]): void {
+  // The CPU backend keeps the array a tensor is made from, which the optimizer goes on updating: it gets a copy.
+  // The others copy it into their own memory.
+  const copy = tf.getBackend() === 'cpu';
   tf.tidy(() => {
-    // A copy: the CPU backend would otherwise keep the array itself, which the optimizer goes on updating.
-    for (const [i, v] of variables.entries()) v.assign(tf.tensor(values[i].slice(), v.shape));
+    for (const [i, v] of variables.entries()) v.assign(tf.tensor(copy ? values[i].slice() : values[i], v.shape));
   });
 }
 
