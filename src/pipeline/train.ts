@@ -2,7 +2,7 @@ import { defer, finalize, lastValueFrom, mergeMap, Observable, reduce, skip, tak
 import type { BackendChoice, BackendName } from '../backend.js';
 import type { LoadedPipeline } from '../config/load.js';
 import { AeflowError } from '../errors.js';
-import type { Checkpoint } from '../sinks/checkpoint.js';
+import { CHECKPOINT_VERSION, type Checkpoint } from '../sinks/checkpoint.js';
 import { models } from '../models/builtins.js';
 import type { Phase } from '../models/layers.js';
 import { BadRows, type SkippedRows } from '../sources/badRows.js';
@@ -153,7 +153,7 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
         subscriber.next({
           type: 'checkpoint',
           checkpoint: {
-            version: 1,
+            version: CHECKPOINT_VERSION,
             epoch: epoch - (batches > 0 ? 1 : 0),
             phase: phaseIndex,
             phaseEpoch,

@@ -5,7 +5,8 @@ import type { ReplicaState } from '../workers/protocol.js';
 
 /** Where a run stands: enough to go on exactly as if it had never stopped. */
 export interface Checkpoint {
-  readonly version: 1;
+  /** 2: kernels stored inputs × units and Adam as per-variable moments (1: tfjs's own optimizer state). */
+  readonly version: typeof CHECKPOINT_VERSION;
   /** Global epochs completed (the one in progress, when `batches` > 0, is not counted). */
   readonly epoch: number;
   /** Index of the phase in progress and epochs completed in it. */
@@ -23,6 +24,7 @@ export interface Checkpoint {
 }
 
 const MAGIC = 'AEFLOWCK';
+export const CHECKPOINT_VERSION = 2;
 export const CHECKPOINT_FILE = 'checkpoint.aeckpt';
 
 /**
@@ -77,6 +79,13 @@ export function readCheckpoint(dir: string): Checkpoint {
   }
   const length = bytes.readUInt32LE(8);
   const header = JSON.parse(bytes.toString('utf8', 16, 16 + length));
+  if (header.version !== CHECKPOINT_VERSION) {
+    throw new AeflowError(
+      'CHECKPOINT_INVALID',
+      `${file}: a checkpoint of format ${header.version}, this aeflow reads format ${CHECKPOINT_VERSION}`,
+      'it was written by another version of aeflow: resume it with that version, or start the run again',
+    );
+  }
   let offset = 16 + length;
   offset += (4 - (offset % 4)) % 4;
   const take = (n: number) => {

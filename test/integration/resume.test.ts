@@ -8,7 +8,7 @@ import { fixture, repoRoot, tempDir } from '../helpers.js';
 const EPOCHS = 120;
 const tmp = tempDir();
 afterAll(tmp.cleanup);
-const args = (out: string) => [
+const args = (out: string, extra: string[] = []) => [
   'run',
   fixture('tiny.yaml'),
   '--out',
@@ -19,6 +19,7 @@ const args = (out: string) => [
   'train.log_every=1000',
   '--set',
   'snapshots.every=0',
+  ...extra,
 ];
 const summary = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'));
 const metricLines = (dir: string) => {
@@ -30,8 +31,13 @@ const metricLines = (dir: string) => {
 };
 
 /** Starts a run, waits until it has finished `epochs` epochs, sends `signal`, resolves with exit code and stderr. */
-function interrupt(out: string, epochs: number, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'cli', 'main.js'), ...args(out)], { cwd: repoRoot });
+function interrupt(
+  out: string,
+  epochs: number,
+  signal: NodeJS.Signals,
+  extra: string[] = [],
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'cli', 'main.js'), ...args(out, extra)], { cwd: repoRoot });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const poll = setInterval(() => {
@@ -87,6 +93,21 @@ describe('checkpoints and resume', () => {
     const resumed = aeflow(['run', '--resume', out]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(Math.abs(summary(out).test_loss - reference)).toBeLessThan(1e-6);
+  });
+
+  it('with two workers (parameters and Adam state split between them), resuming gives the same result too', async () => {
+    const two = ['--set', 'train.workers=2', '--set', 'train.epochs=25'];
+    const whole = path.join(tmp.dir, 'two-whole');
+    const r = aeflow([...args(whole), ...two]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = path.join(tmp.dir, 'two-interrupted');
+    const stopped = await interrupt(out, 5, 'SIGINT', two);
+    expect(stopped.code).toBe(130);
+    expect(metricLines(out).length).toBeLessThan(25);
+    const resumed = aeflow(['run', '--resume', out]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(summary(out).workers).toBe(2);
+    expect(Math.abs(summary(out).test_loss - summary(whole).test_loss)).toBeLessThan(1e-6);
   });
 
   it('resuming a folder without a checkpoint is a clear error', () => {
