@@ -28,7 +28,7 @@ export interface DenseVariables {
 /** Runs dense layers in one layout. `inputIsData`: x needs no gradient (data, or codes of frozen layers). */
 export interface DenseKernel {
   readonly layout: Layout;
-  apply(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor, inputIsData: boolean): tf.Tensor2D;
+  apply(x: tf.Tensor2D, w: tf.Variable<tf.Rank.R2>, b: tf.Tensor, inputIsData: boolean): tf.Tensor2D;
 }
 
 /** x·W + b with tfjs's own gradient: native TensorFlow needs no help. */
@@ -37,17 +37,25 @@ export const rowsKernel: DenseKernel = {
   apply: (x, w, b) => tf.add(tf.matMul(x, w), b),
 };
 
-/** W·x + b, features × batch, with a backward pass of plain matMuls after explicit transposes. */
-const featuresDense = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {
-  save([x, w]);
-  return {
-    value: tf.add(tf.matMul(w, x), b),
-    gradFunc: (dz: tf.Tensor2D, saved: tf.Tensor[]) => {
-      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(tf.transpose(ws), dz), tf.matMul(dz, tf.transpose(xs)), tf.sum(dz, 1, true)];
-    },
-  };
-}) as never) as unknown as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+/**
+ * W·x + b, features × batch, with a backward pass of plain matMuls after explicit transposes. x is saved for
+ * the backward pass (the forward pass's intermediates are disposed before it runs; tfjs keeps a copy of what is
+ * saved); W, a variable that outlives both passes, is closed over instead, which spares copying the weights.
+ */
+function featuresDense(x: tf.Tensor2D, w: tf.Variable<tf.Rank.R2>, b: tf.Tensor2D): tf.Tensor2D {
+  const op = tf.customGrad(((xv: tf.Tensor2D, wv: tf.Tensor2D, bv: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    save([xv]);
+    return {
+      value: tf.add(tf.matMul(wv, xv), bv),
+      gradFunc: (dz: tf.Tensor2D, saved: tf.Tensor[]) => [
+        tf.matMul(tf.transpose(w), dz),
+        tf.matMul(dz, tf.transpose(saved[0] as tf.Tensor2D)),
+        tf.sum(dz, 1, true),
+      ],
+    };
+  }) as never) as unknown as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+  return op(x, w, b);
+}
 
 /**
  * The same for an x that needs no gradient: x is closed over rather than an input, so the backward pass skips
@@ -56,7 +64,7 @@ const featuresDense = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tens
  */
 function featuresDenseFromData(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   const op = tf.customGrad(((wv: tf.Tensor2D, bv: tf.Tensor2D, save: tf.GradSaveFunc) => {
-    // Saved, so it outlives the forward pass when it is an intermediate (codes of frozen layers).
+    // Saved, so it outlives the forward pass when it is an intermediate (the input's transpose, codes of frozen layers).
     save([x]);
     return {
       value: tf.add(tf.matMul(wv, x), bv),

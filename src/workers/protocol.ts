@@ -13,13 +13,18 @@ import type { OptimizerSpec } from '../models/optimizer.js';
 
 export type { OptimizerSpec } from '../models/optimizer.js';
 
-/** Rows packed row-major; the buffers are transferred, not copied. */
+/**
+ * Rows packed row-major: in transferred buffers, or (training steps) in shared memory the main thread reuses
+ * once the step is done, with `start` the first of the `rows` rows this worker takes.
+ */
 export interface BatchPayload {
   readonly x: Float32Array;
   /** Clean targets when they differ from x (denoising); null: reconstruct x. */
   readonly target: Float32Array | null;
   readonly rows: number;
   readonly cols: number;
+  /** The first row of x to use (default 0). */
+  readonly start?: number;
 }
 
 /**

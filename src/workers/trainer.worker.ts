@@ -411,8 +411,13 @@ function canonicalWeights(layers: readonly DenseVariables[]): Float32Array[] {
 
 /** Input and target tensors of a batch (the target is the input itself unless the batch carries one). */
 function inputs(batch: BatchPayload): [tf.Tensor2D, tf.Tensor2D] {
-  const x = tf.tensor2d(batch.x, [batch.rows, batch.cols]);
-  const target = batch.target ? tf.tensor2d(batch.target, [batch.rows, batch.cols]) : x;
+  const from = (batch.start ?? 0) * batch.cols;
+  const to = from + batch.rows * batch.cols;
+  // Batches in shared memory are reused once the step is done: the CPU backend, which would keep the array
+  // itself, gets a copy; the others copy it into their own memory anyway.
+  const own = (a: Float32Array) => (a.buffer instanceof SharedArrayBuffer && tf.getBackend() === 'cpu' ? a.slice(from, to) : a.subarray(from, to));
+  const x = tf.tensor2d(own(batch.x), [batch.rows, batch.cols]);
+  const target = batch.target ? tf.tensor2d(own(batch.target), [batch.rows, batch.cols]) : x;
   return [x, target];
 }
 
