@@ -134,7 +134,7 @@ if (!existsSync(big) || statSync(big).size < bigBytes) {
   stream.end();
   await once(stream, 'close');
 }
-const oneEpoch = (file, name) => {
+const oneEpoch = (file, name, workers) => {
   aeflow([
     'run',
     'pipelines/mnist.yaml',
@@ -142,7 +142,7 @@ const oneEpoch = (file, name) => {
     path.join(out, name),
     '--force',
     '--workers',
-    values.workers,
+    workers,
     '--set',
     `data.train=${file}`,
     '--set',
@@ -158,11 +158,15 @@ const oneEpoch = (file, name) => {
   ]);
   return JSON.parse(readFileSync(path.join(out, name, 'summary.json'), 'utf8'));
 };
-const memSmall = oneEpoch(path.join(root, train), 'memory-small');
-const memBig = oneEpoch(big, 'memory-big');
-log(
-  `memory, one epoch: ${memSmall.peak_rss_mb} MB peak on ${path.basename(train)} (${(statSync(path.join(root, train)).size / 1024 ** 2).toFixed(0)} MB), ${memBig.peak_rss_mb} MB on ${(statSync(big).size / 1024 ** 3).toFixed(2)} GB (${memBig.rows} rows, ${memBig.samples_per_s} samples/s)`,
-);
+// With the workers of the run above, and with one (each worker holds its own copy of TensorFlow.js and of the model).
+const memory = [...new Set([values.workers, '1'])].map((workers) => {
+  const small = oneEpoch(path.join(root, train), 'memory-small', workers);
+  const large = oneEpoch(big, 'memory-big', workers);
+  log(
+    `memory, one epoch, workers ${workers} (${large.workers}): ${small.peak_rss_mb} MB peak on ${path.basename(train)} (${(statSync(path.join(root, train)).size / 1024 ** 2).toFixed(0)} MB), ${large.peak_rss_mb} MB on ${(statSync(big).size / 1024 ** 3).toFixed(2)} GB (${large.rows} rows, ${large.samples_per_s} samples/s)`,
+  );
+  return { workers: large.workers, small, large };
+});
 
 // 6. Ratios and results.md.
 const ratio = (a, b) => (a / b).toFixed(2);
@@ -192,8 +196,10 @@ const lines = [
   '',
   '| memory, one epoch (cache off) | CSV size | peak RSS (MB) |',
   '| --- | --- | --- |',
-  `| ${path.basename(train)} | ${(statSync(path.join(root, train)).size / 1024 ** 2).toFixed(0)} MB | ${memSmall.peak_rss_mb} |`,
-  `| generated big.csv | ${(statSync(big).size / 1024 ** 3).toFixed(2)} GB | ${memBig.peak_rss_mb} (${ratio(memBig.peak_rss_mb, memSmall.peak_rss_mb)}x) |`,
+  ...memory.flatMap(({ workers, small, large }) => [
+    `| ${path.basename(train)}, ${workers} worker(s) | ${(statSync(path.join(root, train)).size / 1024 ** 2).toFixed(0)} MB | ${small.peak_rss_mb} |`,
+    `| generated big.csv, ${workers} worker(s) | ${(statSync(big).size / 1024 ** 3).toFixed(2)} GB | ${large.peak_rss_mb} (${ratio(large.peak_rss_mb, small.peak_rss_mb)}x) |`,
+  ]),
   '',
 ];
 writeFileSync(path.join(root, 'bench', 'results.md'), lines.join('\n'));
