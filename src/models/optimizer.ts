@@ -20,10 +20,18 @@ export interface OptimizerState {
   readonly powers: readonly [number, number];
 }
 
+/**
+ * A step's gradient: one array, or the weighted sum of several (data-parallel replicas' gradients, weighted by
+ * their share of the batch), summed in the order given, inside the update's own loop.
+ */
+export type Gradient = Float32Array | { readonly parts: readonly Float32Array[]; readonly weights: readonly number[] };
+
 export class FlatOptimizer {
   private readonly m: Float32Array;
   private readonly v: Float32Array;
   private powers: [number, number] = [1, 1];
+  /** Room to sum more than two gradients in. */
+  private sum: Float32Array | undefined;
 
   /**
    * `memory`: where to keep Adam's moments (`size` floats each; shared memory, when replicas update shares of
@@ -43,13 +51,14 @@ export class FlatOptimizer {
    * One update of `params` by `grads` (both `size` long), of the elements from..to only when given (a replica's
    * share; each replica calls this once per step, with its own share).
    */
-  step(params: Float32Array, grads: Float32Array, from = 0, to = this.size): void {
-    if (params.length !== this.size || grads.length !== this.size || !(from >= 0 && from <= to && to <= this.size)) {
-      throw new RangeError(`optimizer of ${this.size} parameters given ${params.length} parameters, ${grads.length} gradients, range ${from}..${to}`);
+  step(params: Float32Array, gradient: Gradient, from = 0, to = this.size): void {
+    const [a, wa, b, wb] = this.terms(gradient, from, to);
+    if (params.length !== this.size || a.length !== this.size || b.length !== this.size || !(from >= 0 && from <= to && to <= this.size)) {
+      throw new RangeError(`optimizer of ${this.size} parameters given ${params.length} parameters, ${a.length} gradients, range ${from}..${to}`);
     }
     const lr = this.spec.learning_rate;
     if (this.spec.type === 'sgd') {
-      for (let i = from; i < to; i++) params[i] -= lr * grads[i];
+      for (let i = from; i < to; i++) params[i] -= lr * (wa * a[i] + wb * b[i]);
       return;
     }
     const { beta1, beta2, epsilon } = this.spec;
@@ -60,13 +69,27 @@ export class FlatOptimizer {
     const scale = 1 / Math.sqrt(1 - this.powers[1]);
     const { m, v } = this;
     for (let i = from; i < to; i++) {
-      const g = grads[i];
+      const g = wa * a[i] + wb * b[i];
       const mi = beta1 * m[i] + (1 - beta1) * g;
       const vi = beta2 * v[i] + (1 - beta2) * g * g;
       m[i] = mi;
       v[i] = vi;
       params[i] -= (rate * mi) / (Math.sqrt(vi) * scale + epsilon);
     }
+  }
+
+  /** The gradient as g = wa·a + wb·b (b = a with wb = 0 for one array; more than two are summed first). */
+  private terms(gradient: Gradient, from: number, to: number): [Float32Array, number, Float32Array, number] {
+    if (gradient instanceof Float32Array) return [gradient, 1, gradient, 0];
+    const { parts, weights } = gradient;
+    if (parts.length !== weights.length || parts.length === 0) throw new RangeError(`${parts.length} gradients with ${weights.length} weights`);
+    if (parts.length === 1) return [parts[0], weights[0], parts[0], 0];
+    if (parts.length === 2) return [parts[0], weights[0], parts[1], weights[1]];
+    this.sum ??= new Float32Array(this.size);
+    const sum = this.sum;
+    sum.fill(0, from, to);
+    for (const [k, part] of parts.entries()) for (let i = from; i < to; i++) sum[i] += weights[k] * part[i];
+    return [sum, 1, sum, 0];
   }
 
   /** A copy of the state (for checkpoints). */

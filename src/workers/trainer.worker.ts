@@ -37,7 +37,7 @@ interface Training {
   readonly layers: readonly DenseVariables[];
   readonly variables: tf.Variable[];
   readonly params: Float32Array;
-  /** This step's gradient (the average over replicas, when several). */
+  /** This step's gradient with one replica (several write theirs into shared slots). */
   readonly grads: Float32Array;
   readonly optimizer: FlatOptimizer;
 }
@@ -335,30 +335,14 @@ function train(r: Replica, batch: BatchPayload & { shares?: readonly number[] },
     barrier(shared);
     const from = Math.floor((size * r.replica) / shared.replicas);
     const to = Math.floor((size * (r.replica + 1)) / shared.replicas);
-    sumSlots(slots, batch.shares ?? [], grads, from, to);
-    optimizer.step(params, grads, from, to);
+    // Every replica sums the slots in the same order: identical updates, identical weights.
+    optimizer.step(params, { parts: slots, weights: batch.shares ?? [] }, from, to);
     barrier(shared);
   } else {
     optimizer.step(params, grads);
   }
   setVariables(variables, split(params, variables));
   return result;
-}
-
-/**
- * grads[from..to) = the slots weighted by each replica's share of the batch's rows, summed always in the same
- * order (so every replica's sums are identical).
- */
-function sumSlots(slots: readonly Float32Array[], shares: readonly number[], grads: Float32Array, from: number, to: number): void {
-  if (shares.length !== slots.length) throw new Error(`${shares.length} shares for ${slots.length} gradient slots`);
-  if (slots.length === 2) {
-    const [a, b] = slots;
-    const [wa, wb] = shares;
-    for (let i = from; i < to; i++) grads[i] = wa * a[i] + wb * b[i];
-    return;
-  }
-  grads.fill(0, from, to);
-  for (const [k, slot] of slots.entries()) for (let i = from; i < to; i++) grads[i] += shares[k] * slot[i];
 }
 
 /**

@@ -58,6 +58,31 @@ describe('FlatOptimizer', () => {
     expect(Array.from(a.state().m)).toEqual(Array.from(one.state().m));
   });
 
+  it("takes replicas' gradients as a weighted sum, in the same order on every replica", () => {
+    const size = 64;
+    const [a, b, c] = gradients(size, 3, 4);
+    const summed = (parts: Float32Array[], weights: number[]) =>
+      Float32Array.from({ length: size }, (_, i) => parts.reduce((s, p, k) => s + weights[k] * p[i], 0));
+    for (const [parts, weights] of [
+      [
+        [a, b],
+        [0.25, 0.75],
+      ],
+      [
+        [a, b, c],
+        [0.5, 0.25, 0.25],
+      ],
+    ] as Array<[Float32Array[], number[]]>) {
+      const p1 = new Float32Array(size).fill(1);
+      const p2 = p1.slice();
+      new FlatOptimizer(adam, size).step(p1, { parts, weights });
+      new FlatOptimizer(adam, size).step(p2, summed(parts, weights));
+      for (let i = 0; i < size; i++) expect(Math.abs(p1[i] - p2[i])).toBeLessThan(1e-6);
+      expect(p1.some((v) => v !== 1)).toBe(true);
+    }
+    expect(() => new FlatOptimizer(adam, size).step(new Float32Array(size), { parts: [a, b], weights: [1] })).toThrow(RangeError);
+  });
+
   it('restored from its state, goes on exactly as if never stopped', () => {
     const size = 50;
     const grads = gradients(size, 12, 3);
