@@ -11,8 +11,10 @@ import type { Batch, Row } from '../rows.js';
  * rows$.pipe(batchRows(256)) // Observable<Batch>, batch.rows === 256 except perhaps the last
  *
  * @param size rows per batch (>= 1)
+ * @param allocate where a batch's values (and targets) go: fresh arrays by default; training passes memory it
+ *   reuses once the batch is trained on (so a batch's arrays then belong to whoever allocated them)
  */
-export function batchRows(size: number): OperatorFunction<Row, Batch> {
+export function batchRows(size: number, allocate: (length: number) => Float32Array = (n) => new Float32Array(n)): OperatorFunction<Row, Batch> {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`batch size must be an integer >= 1, got ${size}`);
   return (source) =>
     new Observable<Batch>((subscriber) => {
@@ -21,7 +23,7 @@ export function batchRows(size: number): OperatorFunction<Row, Batch> {
         if (pending.length === 0) return;
         const rows = pending;
         pending = [];
-        subscriber.next(pack(rows));
+        subscriber.next(pack(rows, allocate));
       };
       const subscription = source.subscribe({
         next(row) {
@@ -41,12 +43,12 @@ export function batchRows(size: number): OperatorFunction<Row, Batch> {
     });
 }
 
-function pack(rows: Row[]): Batch {
+function pack(rows: Row[], allocate: (length: number) => Float32Array): Batch {
   const cols = rows[0].x.length;
   const n = rows.length;
-  const x = new Float32Array(n * cols);
+  const x = allocate(n * cols);
   const hasTarget = rows.some((r) => r.target !== undefined);
-  const target = hasTarget ? new Float32Array(n * cols) : null;
+  const target = hasTarget ? allocate(n * cols) : null;
   const hasLabel = rows.some((r) => r.label !== null);
   const labels = hasLabel ? new Float32Array(n) : null;
   const indices = new Int32Array(n);

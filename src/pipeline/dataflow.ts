@@ -16,6 +16,8 @@ export interface PassOptions {
   readonly badRows?: BadRows;
   readonly flow?: FlowControl;
   readonly progress?: (bytesParsed: number, totalBytes: number, rows: number) => void;
+  /** Where batches are packed (training: the trainer's reused shared memory); fresh arrays by default. */
+  readonly allocate?: (length: number) => Float32Array;
 }
 
 /** Rows of one split, parsed and normalized, streamed from its CSV. */
@@ -64,7 +66,7 @@ export function trainBatchSize(config: Pipeline): number {
  */
 export function splitBatches(config: Pipeline, split: 'train' | 'test', epoch: number, options: PassOptions = {}): Observable<Batch> {
   const size = split === 'train' ? trainBatchSize(config) : config.train.eval_batch;
-  return splitRows(config, split, options).pipe(rowStages(config, stageContext(config, split, epoch)), batchRows(size));
+  return splitRows(config, split, options).pipe(rowStages(config, stageContext(config, split, epoch)), batchRows(size, options.allocate));
 }
 
 /** What the stages of one pass know: seed, epoch (0 outside training), split, and the values' range. */

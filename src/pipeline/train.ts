@@ -195,6 +195,7 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
           await lastValueFrom(
             splitBatches(config, 'train', epoch, {
               flow,
+              allocate: t.allocate,
               badRows: badTrain,
               progress: (read, total, parsed) => (estimatedRows = (parsed * total) / read),
             }).pipe(

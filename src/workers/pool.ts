@@ -110,28 +110,41 @@ export interface TrainerOptions {
 }
 
 /**
- * Shared memory for batches on their way to the workers, reused: a step takes a buffer, copies the batch in, and
- * gives it back when every replica has answered. As many buffers as steps in flight.
+ * Shared memory for batches on their way to the workers, reused: a batch is packed into a buffer from here (or
+ * copied into one), and the buffer comes back when every replica has answered. As many buffers as batches in
+ * flight; one that never comes back (a batch skipped or dropped) is simply collected.
  */
 class BatchBuffers {
-  private free: Float32Array[] = [];
+  private free: SharedArrayBuffer[] = [];
+  private readonly ours = new WeakSet<ArrayBufferLike>();
 
-  take(values: Float32Array): Float32Array {
+  allocate(length: number): Float32Array {
     let buffer = this.free.pop();
-    if (!buffer || buffer.length < values.length) buffer = new Float32Array(new SharedArrayBuffer(values.byteLength));
-    const view = buffer.subarray(0, values.length);
+    if (!buffer || buffer.byteLength < 4 * length) {
+      buffer = new SharedArrayBuffer(4 * length);
+      this.ours.add(buffer);
+    }
+    return new Float32Array(buffer, 0, length);
+  }
+
+  /** The values in one of these buffers: as they are when packed here, else a copy. */
+  take(values: Float32Array): Float32Array {
+    if (this.ours.has(values.buffer) && values.byteOffset === 0) return values;
+    const view = this.allocate(values.length);
     view.set(values);
     return view;
   }
 
   give(view: Float32Array): void {
-    this.free.push(new Float32Array(view.buffer, 0, view.buffer.byteLength / 4));
+    this.free.push(view.buffer as SharedArrayBuffer);
   }
 }
 
 /** One model trained by one or more replicas, seen from the main thread. */
 export class Trainer {
   private readonly buffers = new BatchBuffers();
+  /** Memory to pack training batches in (see BatchBuffers): `step` then sends them without a copy. */
+  readonly allocate = (length: number): Float32Array => this.buffers.allocate(length);
 
   private constructor(
     readonly pool: WorkerPool,
@@ -165,7 +178,8 @@ export class Trainer {
   private queue: Promise<unknown> = Promise.resolve();
 
   /**
-   * Trains on one batch; resolves with its mean loss. The batch is copied (the caller keeps it). Steps run one
+   * Trains on one batch; resolves with its mean loss. A batch packed in `allocate`d memory is sent as it is and
+   * its memory reused after the step; any other is copied (the caller keeps it). Steps run one
    * after another in call order, however many are requested at once: each worker runs its tasks in the order
    * sent, so the next step is sent at once and waits in the worker, not here.
    */

@@ -15,6 +15,22 @@ describe('batchRows', () => {
     expect(last.target).toBeNull();
   });
 
+  it('packs values and targets into memory from the given allocator (training reuses shared memory)', async () => {
+    const given: Float32Array[] = [];
+    const allocate = (n: number) => {
+      const a = new Float32Array(new SharedArrayBuffer(4 * n));
+      given.push(a);
+      return a;
+    };
+    const noisy = { ...row(0, [1, 2, 3], null), target: Float32Array.from([0, 0, 0]) };
+    const [batch] = await lastValueFrom(of(noisy, row(1, [4, 5, 6], null)).pipe(batchRows(8, allocate), toArray()));
+    expect(given).toHaveLength(2);
+    expect(batch.x).toBe(given[0]);
+    expect(batch.target).toBe(given[1]);
+    expect(Array.from(batch.x)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(batch.target!)).toEqual([0, 0, 0, 4, 5, 6]);
+  });
+
   it('emits nothing for no rows and exact batches for a multiple', async () => {
     expect(await lastValueFrom(of().pipe(batchRows(4), toArray()))).toEqual([]);
     const batches = await lastValueFrom(rowsOf(8).pipe(batchRows(4), toArray()));
