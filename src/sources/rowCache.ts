@@ -85,14 +85,15 @@ function readCached(file: string, base: string, meta: CacheMeta, options: CsvOpt
       let index = 0;
       let read = 0;
       for await (const chunk of stream as AsyncIterable<Buffer>) {
-        const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+        const joined: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+        // Rows are views into the chunk (float32 needs 4-byte alignment: a chunk not so placed is copied once).
+        const buf = joined.byteOffset % 4 === 0 ? joined : aligned(joined);
         let p = 0;
         for (; p + record <= buf.length; p += record) {
           if (subscriber.closed) return;
-          // A copy, not a view into the chunk: the shuffle window keeps rows for a long while, and one row kept
-          // would keep its whole 3 MB chunk (views made a run peak ~190 MB higher).
-          const at = buf.byteOffset + p + 8;
-          const x = new Float32Array(buf.buffer.slice(at, at + 4 * meta.width));
+          // A view, not a copy: the shuffle copies the rows it keeps into its own window, so a chunk lives only
+          // while its rows go by (a row kept as a view would keep its whole 3 MB chunk).
+          const x = new Float32Array(buf.buffer, buf.byteOffset + p + 8, meta.width);
           const label = buf.readFloatLE(p + 4);
           subscriber.next({ origin, line: buf.readUInt32LE(p), index: index++, label: meta.hasLabel ? label : null, x });
           if (options.progress && index % 64 === 0) options.progress(read + p + record, total, index);
@@ -273,4 +274,11 @@ export async function clearCache(dir: string): Promise<number> {
 async function removeEntry(dir: string, key: string): Promise<void> {
   await fs.rm(path.join(dir, `${key}.json`), { force: true });
   await fs.rm(path.join(dir, `${key}.rows`), { force: true });
+}
+
+/** A copy of `bytes` at the start of its own memory. */
+function aligned(bytes: Buffer): Buffer {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return Buffer.from(copy.buffer);
 }

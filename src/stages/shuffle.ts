@@ -1,6 +1,6 @@
 import { identity } from 'rxjs';
 import { z } from 'zod';
-import { shuffleWindow } from '../operators/shuffleWindow.js';
+import { shuffleRows } from '../operators/shuffleWindow.js';
 import { deriveSeed } from '../random.js';
 import { defineStage } from './stage.js';
 
@@ -21,7 +21,7 @@ export const shuffleStage = defineStage<z.infer<typeof schema>>({
   output: 'rows',
   create(options, context) {
     if (context.split !== 'train') return identity;
-    return shuffleWindow(options.window, deriveSeed(options.seed ?? context.seed, 'shuffle', context.epoch));
+    return shuffleRows(options.window, deriveSeed(options.seed ?? context.seed, 'shuffle', context.epoch));
   },
   describe: (options) => `shuffle(window ${options.window}${options.seed === undefined ? '' : `, seed ${options.seed}`})`,
 });
