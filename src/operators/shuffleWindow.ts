@@ -57,9 +57,9 @@ const BLOCK_ROWS = 256;
 /**
  * `shuffleWindow` for rows, in the same order for the same seed, with the window's values in a few large
  * blocks of memory instead of one array per row: each arriving row is copied into the slot of the row it
- * replaces. Rows in the window then cost the garbage collector nothing (one array per row kept for ~10,000
- * rows was most of a training run's collection work on the main thread), and the row arrays a reader hands
- * over can be views into its read buffers.
+ * replaces. Rows in the window then cost the garbage collector nothing (one array per row, kept for ~10,000
+ * rows, was half the main thread's collection work in a cached epoch), and the row arrays a reader hands over
+ * can be views into its read buffers.
  *
  * A row this operator emits is a view into its window and is only valid while downstream handles it: the
  * next arriving row overwrites it. Stages after the shuffle that keep a row past their `next` (as batching
