@@ -20,7 +20,11 @@ export interface StageContext {
 export interface StageDefinition<Options extends { type: string } = { type: string }> {
   readonly type: string;
   readonly schema: z.ZodType<Options>;
-  /** `rows` stages map rows to rows; the `batch` stage turns rows into batches and comes last. */
+  /**
+   * `rows` stages map rows to rows; the `batch` stage turns rows into batches and comes last. A row's arrays
+   * are only valid while the stage handles it (after a shuffle they are views into its window, overwritten by
+   * the next row): a stage that keeps a row past its `next` copies the values, as `batchRows` does.
+   */
   readonly output: 'rows' | 'batches';
   create(options: Options, context: StageContext): OperatorFunction<any, any>;
   describe(options: Options): string;
