@@ -1,9 +1,11 @@
 /**
- * Adam and SGD over one flat Float32Array of parameters, in plain JavaScript. tfjs's optimizers run a dozen
- * kernels per variable per step (~3.5 ms a step for the reference model on WASM); this is one pass over the
- * parameters (~0.5 ms). The update follows tf.train.adam: m and v are the usual moments, β1^t and β2^t are kept
- * as running products, and p -= lr·(m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε), computed in double precision.
+ * Adam and SGD over one flat Float32Array of parameters. tfjs's optimizers run a dozen kernels per variable per
+ * step (~3.5 ms a step for the reference model on WASM); this is one pass over the parameters. The update
+ * follows tf.train.adam: m and v are the usual moments, β1^t and β2^t are kept as running products, and
+ * p -= lr·(m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε), computed in double precision. Adam's pass runs in
+ * JavaScript, or in AdamKernel (WebAssembly, same results to the bit) when every array is in the kernel's memory.
  */
+import type { AdamKernel } from './adamKernel.js';
 
 export interface OptimizerSpec {
   readonly type: 'adam' | 'sgd';
@@ -32,19 +34,24 @@ export class FlatOptimizer {
   private powers: [number, number] = [1, 1];
   /** Room to sum more than two gradients in. */
   private sum: Float32Array | undefined;
+  private readonly kernel: AdamKernel | null;
+  /** Where the last Adam step ran (the kernel only runs on arrays in its memory). */
+  lastStep: 'kernel' | 'javascript' | null = null;
 
   /**
    * `memory`: where to keep Adam's moments (`size` floats each; shared memory, when replicas update shares of
-   * the parameters); zeroed here. Fresh arrays when left out.
+   * the parameters); zeroed here. Fresh arrays when left out. With a `kernel` over the memory they are in, steps
+   * whose parameters and gradients are in that memory too run in the kernel.
    */
   constructor(
     readonly spec: OptimizerSpec,
     readonly size: number,
-    memory?: { m: Float32Array; v: Float32Array },
+    memory?: { m: Float32Array; v: Float32Array; kernel?: AdamKernel | null },
   ) {
     const moments = spec.type === 'adam' ? size : 0;
     this.m = memory ? memory.m.subarray(0, moments).fill(0) : new Float32Array(moments);
     this.v = memory ? memory.v.subarray(0, moments).fill(0) : new Float32Array(moments);
+    this.kernel = memory?.kernel ?? null;
   }
 
   /**
@@ -67,11 +74,19 @@ export class FlatOptimizer {
     // (divisions and roots, not the memory, bound this loop).
     const rate = lr / (1 - this.powers[0]);
     const scale = 1 / Math.sqrt(1 - this.powers[1]);
-    const { m, v } = this;
+    const { m, v, kernel } = this;
+    const c1 = 1 - beta1;
+    const c2 = 1 - beta2;
+    this.lastStep = 'javascript';
+    if (kernel?.covers(params, a, b, m, v)) {
+      // The kernel takes the elements in pairs; the loop below does what it leaves.
+      from = kernel.step(params, a, b, m, v, from, to, { wa, wb, beta1, c1, beta2, c2, rate, scale, epsilon });
+      this.lastStep = 'kernel';
+    }
     for (let i = from; i < to; i++) {
       const g = wa * a[i] + wb * b[i];
-      const mi = beta1 * m[i] + (1 - beta1) * g;
-      const vi = beta2 * v[i] + (1 - beta2) * g * g;
+      const mi = beta1 * m[i] + c1 * g;
+      const vi = beta2 * v[i] + c2 * g * g;
       m[i] = mi;
       v[i] = vi;
       params[i] -= (rate * mi) / (Math.sqrt(vi) * scale + epsilon);

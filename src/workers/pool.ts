@@ -5,7 +5,18 @@ import { Piscina } from 'piscina';
 import type { BackendChoice, BackendName } from '../backend.js';
 import { AeflowError, fromSerialized } from '../errors.js';
 import { parameterCount } from '../models/layers.js';
-import type { BatchPayload, Kind, Request, Requests, Response, SharedTraining, StepResult } from './protocol.js';
+import { kernelMemory } from '../models/adamKernel.js';
+import {
+  type BatchPayload,
+  type Kind,
+  type Request,
+  type Requests,
+  type Response,
+  type SharedTraining,
+  type StepResult,
+  trainingFloats,
+  type WorkerMemory,
+} from './protocol.js';
 
 /**
  * The trainer worker file. From compiled code it sits beside this file; when this module runs from source
@@ -258,7 +269,7 @@ export class Trainer {
     return (await this.pool.call(replica, { kind: 'weights' })).weights;
   }
 
-  async memory(replica = 0): Promise<{ numTensors: number; numBytes: number }> {
+  async memory(replica = 0): Promise<WorkerMemory> {
     return this.pool.call(replica, { kind: 'memory' });
   }
 
@@ -271,9 +282,7 @@ function sharedTraining(replicas: number, parameters: number): SharedTraining {
   return {
     replicas,
     parameters,
-    gradients: new SharedArrayBuffer(replicas * parameters * 4),
-    params: new SharedArrayBuffer(parameters * 4),
-    moments: new SharedArrayBuffer(2 * parameters * 4),
+    memory: kernelMemory(trainingFloats(replicas, parameters), true),
     barrier: new SharedArrayBuffer(8),
   };
 }

@@ -36,14 +36,41 @@ export interface BatchPayload {
 export interface SharedTraining {
   readonly replicas: number;
   readonly parameters: number;
-  /** `replicas` gradient slots of `parameters` floats. */
-  readonly gradients: SharedArrayBuffer;
-  /** The trained parameters, flat (`parameters` floats). */
-  readonly params: SharedArrayBuffer;
-  /** Adam's first and second moments (`parameters` floats each). */
-  readonly moments: SharedArrayBuffer;
+  /**
+   * Shared WebAssembly memory (so that AdamKernel can work in it), `parameters` floats per region, in order:
+   * `replicas` gradient slots, the trained parameters (flat), Adam's first and second moments.
+   */
+  readonly memory: WebAssembly.Memory;
   /** Int32 [arrived, generation]. */
   readonly barrier: SharedArrayBuffer;
+}
+
+/** The regions of a training memory (see SharedTraining) as arrays of `size` ≤ `parameters` floats. */
+export function trainingRegions(
+  memory: WebAssembly.Memory,
+  replicas: number,
+  parameters: number,
+  size: number,
+): { slots: Float32Array[]; params: Float32Array; m: Float32Array; v: Float32Array } {
+  const region = (k: number) => new Float32Array(memory.buffer, k * parameters * 4, size);
+  return {
+    slots: Array.from({ length: replicas }, (_, k) => region(k)),
+    params: region(replicas),
+    m: region(replicas + 1),
+    v: region(replicas + 2),
+  };
+}
+
+/** Floats a training memory holds. */
+export function trainingFloats(replicas: number, parameters: number): number {
+  return (replicas + 3) * parameters;
+}
+
+/** A worker's tensors, and where its optimizer's last step ran (AdamKernel or the JavaScript loop). */
+export interface WorkerMemory {
+  readonly numTensors: number;
+  readonly numBytes: number;
+  readonly optimizerLoop: 'kernel' | 'javascript' | null;
 }
 
 export interface ProbeRequest {
@@ -103,7 +130,7 @@ export interface Requests {
   /** Loads a saved LayersModel under a name (`as`, default "model"); a worker can hold several. */
   load: { request: { backend: BackendChoice; model: string; as?: string }; result: { backend: BackendName; inputs: number; outputs: number } };
   predict: { request: BatchPayload & { model?: string }; result: { y: Float32Array; cols: number } };
-  memory: { request: Record<never, never>; result: { numTensors: number; numBytes: number } };
+  memory: { request: Record<never, never>; result: WorkerMemory };
   /** Σx and Σxxᵀ of a batch (for PCA fitted while the data streams). */
   gram: { request: BatchPayload; result: { sum: Float32Array; outer: Float32Array } };
   /** Each row's 0.5·mean squared reconstruction error under the loaded model. */

@@ -9,13 +9,26 @@ import { buildModel } from '../models/build.js';
 import { type DenseVariables, fromCanonical, kernelFor, toCanonical, variablesOf } from '../models/dense.js';
 import { modelArtifacts, toLayersModel } from '../models/export.js';
 import { type LossName, reconstructionLoss } from '../models/losses.js';
+import { AdamKernel, kernelMemory } from '../models/adamKernel.js';
 import { FlatOptimizer } from '../models/optimizer.js';
 import type { TrainableModel } from '../models/trainable.js';
 import { readLayersModel, writeLayersModel } from '../sinks/modelFiles.js';
 import { logisticProbe, knnProbe } from '../models/probes.js';
 import { barrier } from './barrier.js';
 import { maybeFail } from './faults.js';
-import type { BatchPayload, Kind, OptimizerSpec, ReplicaState, Request, Requests, Response, SharedTraining, StepResult } from './protocol.js';
+import {
+  type BatchPayload,
+  type Kind,
+  type OptimizerSpec,
+  type ReplicaState,
+  type Request,
+  type Requests,
+  type Response,
+  type SharedTraining,
+  type StepResult,
+  trainingFloats,
+  trainingRegions,
+} from './protocol.js';
 import path from 'node:path';
 
 interface Replica {
@@ -37,31 +50,29 @@ interface Training {
   readonly layers: readonly DenseVariables[];
   readonly variables: tf.Variable[];
   readonly params: Float32Array;
-  /** This step's gradient with one replica (several write theirs into shared slots). */
-  readonly grads: Float32Array;
+  /** Gradient slots: this step's gradient with one replica; with several, one per replica (each writes its own). */
+  readonly slots: readonly Float32Array[];
   readonly optimizer: FlatOptimizer;
 }
 
 /**
  * Fresh training state for the model's current phase: parameters read from the variables, a new optimizer.
- * With several replicas, the parameters and Adam's moments are in shared memory (every replica writes the same
- * values here, before any step).
+ * Parameters, gradients and Adam's moments live in WebAssembly memory, where AdamKernel updates them; with
+ * several replicas it is the shared memory of SharedTraining (every replica writes the same values here, before
+ * any step).
  */
 function startTraining(model: TrainableModel, spec: OptimizerSpec, shared: SharedTraining | undefined): Training {
   const layers = model.trainableLayers();
   const variables = variablesOf(layers);
   const size = variables.reduce((n, v) => n + v.size, 0);
-  const params = shared ? new Float32Array(shared.params, 0, size) : new Float32Array(size);
+  const memory = shared?.memory ?? kernelMemory(trainingFloats(1, size), false);
+  const { slots, params, m, v } = trainingRegions(memory, shared?.replicas ?? 1, shared?.parameters ?? size, size);
   let offset = 0;
-  for (const v of variables) {
-    params.set(v.dataSync() as Float32Array, offset);
-    offset += v.size;
+  for (const variable of variables) {
+    params.set(variable.dataSync() as Float32Array, offset);
+    offset += variable.size;
   }
-  const moments = shared && {
-    m: new Float32Array(shared.moments, 0, shared.parameters),
-    v: new Float32Array(shared.moments, shared.parameters * 4, shared.parameters),
-  };
-  return { layers, variables, params, grads: new Float32Array(size), optimizer: new FlatOptimizer(spec, size, moments || undefined) };
+  return { layers, variables, params, slots, optimizer: new FlatOptimizer(spec, size, { m, v, kernel: AdamKernel.over(memory) }) };
 }
 
 let replica: Replica | null = null;
@@ -287,7 +298,7 @@ const handlers: Handlers = {
 
   memory() {
     const m = tf.memory();
-    return { numTensors: m.numTensors, numBytes: m.numBytes };
+    return { numTensors: m.numTensors, numBytes: m.numBytes, optimizerLoop: replica?.training.optimizer.lastStep ?? null };
   },
 };
 
@@ -306,10 +317,9 @@ function current(): Replica {
  * at SharedTraining; the optimizer's update; the variables set from the parameters.
  */
 function train(r: Replica, batch: BatchPayload & { shares?: readonly number[] }, shared: SharedTraining | null): StepResult {
-  const { variables, params, grads, optimizer } = r.training;
+  const { variables, params, slots, optimizer } = r.training;
   const size = params.length;
-  const slots = shared ? Array.from({ length: shared.replicas }, (_, k) => new Float32Array(shared.gradients, k * shared.parameters * 4, size)) : [];
-  const mine = shared ? slots[r.replica] : grads;
+  const mine = shared ? slots[r.replica] : slots[0];
   let result: StepResult = { loss: 0, terms: {} };
   if (batch.rows === 0) {
     mine.fill(0);
@@ -339,7 +349,7 @@ function train(r: Replica, batch: BatchPayload & { shares?: readonly number[] },
     optimizer.step(params, { parts: slots, weights: batch.shares ?? [] }, from, to);
     barrier(shared);
   } else {
-    optimizer.step(params, grads);
+    optimizer.step(params, mine);
   }
   setVariables(variables, split(params, variables));
   return result;

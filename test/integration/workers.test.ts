@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPipeline } from '../../src/config/load.js';
 import { runPipeline } from '../../src/pipeline/run.js';
-import { splitRows } from '../../src/workers/pool.js';
+import { denseSpec } from '../../src/models/denseAutoencoder.js';
+import { splitRows, Trainer } from '../../src/workers/pool.js';
 import { fixture, tempDir } from '../helpers.js';
 
 describe('data-parallel training', () => {
@@ -31,6 +32,31 @@ describe('data-parallel training', () => {
     }
     // and training did move: the curve is not flat
     expect(one.metrics[4].train_loss).toBeLessThan(one.metrics[0].train_loss);
+  });
+
+  it('both replicas run Adam in the WebAssembly kernel, in the shared memory, and end with the same weights', async () => {
+    const spec = denseSpec({ encoder: [16, 8, 4], activation: 'sigmoid', init: 'torch' }, 0);
+    const optimizer = { type: 'adam', learning_rate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+    const trainer = await Trainer.start({ workers: 2, backend: 'wasm', init: { model: spec, optimizer, loss: 'half-mse' } });
+    try {
+      expect(trainer.pool.size).toBe(2);
+      expect((await trainer.memory(0)).optimizerLoop).toBeNull();
+      const before = await trainer.weights(0);
+      for (let i = 0; i < 3; i++)
+        await trainer.step(
+          Float32Array.from({ length: 10 * 16 }, (_, k) => ((k * 7919 + i) % 255) / 255),
+          null,
+          10,
+          16,
+        );
+      expect((await trainer.memory(0)).optimizerLoop).toBe('kernel');
+      expect((await trainer.memory(1)).optimizerLoop).toBe('kernel');
+      const [a, b] = [await trainer.weights(0), await trainer.weights(1)];
+      expect(a.map((w) => Array.from(w))).toEqual(b.map((w) => Array.from(w)));
+      expect(Array.from(a[0])).not.toEqual(Array.from(before[0]));
+    } finally {
+      await trainer.close();
+    }
   });
 
   it('splits batches into even shares, none empty', () => {

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { AdamKernel, kernelMemory } from '../../src/models/adamKernel.js';
+import { FlatOptimizer, type OptimizerSpec } from '../../src/models/optimizer.js';
+import { Random } from '../../src/random.js';
+import { trainingRegions } from '../../src/workers/protocol.js';
+
+const adam: OptimizerSpec = { type: 'adam', learning_rate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+/** Fills arrays with reproducible gradients, some of them 0 or large. */
+function fill(random: Random, ...arrays: Float32Array[]): void {
+  for (const a of arrays) {
+    for (let i = 0; i < a.length; i++) a[i] = i % 17 === 0 ? 0 : i % 23 === 0 ? 1e4 * random.normal() : 0.1 * random.normal();
+  }
+}
+
+describe('AdamKernel', () => {
+  for (const shared of [false, true]) {
+    it(`gives bit for bit the JavaScript loop's parameters and moments (${shared ? 'shared' : 'own'} memory, two replicas' shares)`, () => {
+      const size = 1001; // odd, and the shares below start at odd elements: the loop finishes what the pairs leave
+      const memory = kernelMemory(5 * size, shared);
+      const { slots, params, m, v } = trainingRegions(memory, 2, size, size);
+      params.set(Float32Array.from({ length: size }, (_, i) => Math.sin(i)));
+      const kernel = AdamKernel.over(memory);
+      expect(kernel).not.toBeNull();
+      const fast = [new FlatOptimizer(adam, size, { m, v, kernel }), new FlatOptimizer(adam, size, { m, v, kernel })];
+      const expected = params.slice();
+      const slow = new FlatOptimizer(adam, size);
+      const random = new Random(7);
+      const shares = [0, 333, size];
+      for (let step = 0; step < 20; step++) {
+        fill(random, ...slots);
+        const weights = [0.375, 0.625];
+        for (const [k, o] of fast.entries()) o.step(params, { parts: slots, weights }, shares[k], shares[k + 1]);
+        slow.step(expected, { parts: slots.map((s) => s.slice()), weights });
+      }
+      expect(fast.map((o) => o.lastStep)).toEqual(['kernel', 'kernel']);
+      expect(slow.lastStep).toBe('javascript');
+      expect(Array.from(params)).toEqual(Array.from(expected));
+      expect(Array.from(m)).toEqual(Array.from(slow.state().m));
+      expect(Array.from(v)).toEqual(Array.from(slow.state().v));
+      expect(params.some((p, i) => p !== Math.fround(Math.sin(i)))).toBe(true);
+    });
+  }
+
+  it('leaves arrays outside its memory to the JavaScript loop', () => {
+    const size = 8;
+    const memory = kernelMemory(4 * size, false);
+    const { params, m, v } = trainingRegions(memory, 1, size, size);
+    const optimizer = new FlatOptimizer(adam, size, { m, v, kernel: AdamKernel.over(memory) });
+    optimizer.step(params, new Float32Array(size).fill(1));
+    expect(optimizer.lastStep).toBe('javascript');
+    expect(Array.from(params)).toEqual(Array(size).fill(Math.fround(-0.01)));
+  });
+});
