@@ -27,19 +27,17 @@ export function normalize(scale: number | null, badRows?: BadRows, options: { in
           const x = row.x;
           // In place, a bad row is left half scaled: it is dropped or ends the run either way.
           const out = options.inPlace ? x : new Float32Array(x.length);
-          for (let i = 0; i < x.length; i++) {
+          const i = scaleRow(x, out, scale, inv);
+          if (i >= 0) {
             const v = x[i];
-            if (!(v >= 0 && v <= scale)) {
-              const error = new AeflowError(
-                'CSV_VALUE_OUT_OF_RANGE',
-                `${at(row.origin.file, row.line, columnOf(row.origin, i))}: ${columnName(row.origin, i)} holds ${v}, ` + `expected a value from 0 to ${scale}`,
-                `the pipeline's data.scale is ${scale}; fix the value, or set data.scale to match the data (null: no scaling)`,
-              );
-              if (badRows) badRows.add(row.line, error);
-              else subscriber.error(error);
-              return;
-            }
-            out[i] = v * inv;
+            const error = new AeflowError(
+              'CSV_VALUE_OUT_OF_RANGE',
+              `${at(row.origin.file, row.line, columnOf(row.origin, i))}: ${columnName(row.origin, i)} holds ${v}, ` + `expected a value from 0 to ${scale}`,
+              `the pipeline's data.scale is ${scale}; fix the value, or set data.scale to match the data (null: no scaling)`,
+            );
+            if (badRows) badRows.add(row.line, error);
+            else subscriber.error(error);
+            return;
           }
           subscriber.next({ ...row, x: out });
         },
@@ -47,4 +45,19 @@ export function normalize(scale: number | null, badRows?: BadRows, options: { in
         complete: () => subscriber.complete(),
       });
     });
+}
+
+/**
+ * out = x·inv while the values of x are in [0, scale]: -1 when all were, else the index of the first that was
+ * not (the values from there on are left as they were). A small function of its own, so the JIT makes a tight
+ * loop of it (inside `next`, the loop ran ~2x slower).
+ */
+function scaleRow(x: Float32Array, out: Float32Array, scale: number, inv: number): number {
+  const n = x.length;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    if (!(v >= 0 && v <= scale)) return i;
+    out[i] = v * inv;
+  }
+  return -1;
 }

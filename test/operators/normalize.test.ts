@@ -35,4 +35,12 @@ describe('normalize', () => {
       expect(error.code).toBe('CSV_VALUE_OUT_OF_RANGE');
     }
   });
+
+  it('in place, names the first bad value even when the values scaled before it exceed the scale (scale < 1)', async () => {
+    const input = row(0, [0.25, 0.375, 0.75]);
+    const error = await firstValueFrom(of(input).pipe(normalize(0.5, undefined, { inPlace: true }))).catch((e) => e);
+    expect(error.code).toBe('CSV_VALUE_OUT_OF_RANGE');
+    expect(error.message).toContain('holds 0.75');
+    expect(input.x[2]).toBe(0.75); // left as it was
+  });
 });
