@@ -41,17 +41,19 @@ export class FlatOptimizer {
   /**
    * `memory`: where to keep Adam's moments (`size` floats each; shared memory, when replicas update shares of
    * the parameters); zeroed here. Fresh arrays when left out. With a `kernel` over the memory they are in, steps
-   * whose parameters and gradients are in that memory too run in the kernel.
+   * whose parameters and gradients are in that memory too run in the kernel; `sum` (`size` floats there) is
+   * where more than two gradients are summed first, so that the kernel can take the sum.
    */
   constructor(
     readonly spec: OptimizerSpec,
     readonly size: number,
-    memory?: { m: Float32Array; v: Float32Array; kernel?: AdamKernel | null },
+    memory?: { m: Float32Array; v: Float32Array; kernel?: AdamKernel | null; sum?: Float32Array },
   ) {
     const moments = spec.type === 'adam' ? size : 0;
     this.m = memory ? memory.m.subarray(0, moments).fill(0) : new Float32Array(moments);
     this.v = memory ? memory.v.subarray(0, moments).fill(0) : new Float32Array(moments);
     this.kernel = memory?.kernel ?? null;
+    this.sum = memory?.sum?.subarray(0, size);
   }
 
   /**

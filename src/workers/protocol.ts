@@ -38,32 +38,37 @@ export interface SharedTraining {
   readonly parameters: number;
   /**
    * Shared WebAssembly memory (so that AdamKernel can work in it), `parameters` floats per region, in order:
-   * `replicas` gradient slots, the trained parameters (flat), Adam's first and second moments.
+   * `replicas` gradient slots, the trained parameters (flat), Adam's first and second moments, and with more
+   * than two replicas a sum of their gradients.
    */
   readonly memory: WebAssembly.Memory;
   /** Int32 [arrived, generation]. */
   readonly barrier: SharedArrayBuffer;
 }
 
-/** The regions of a training memory (see SharedTraining) as arrays of `size` ≤ `parameters` floats. */
+/**
+ * The regions of a training memory (see SharedTraining) as arrays of `size` ≤ `parameters` floats; with more
+ * than two replicas also room for the optimizer to sum their gradients in.
+ */
 export function trainingRegions(
   memory: WebAssembly.Memory,
   replicas: number,
   parameters: number,
   size: number,
-): { slots: Float32Array[]; params: Float32Array; m: Float32Array; v: Float32Array } {
+): { slots: Float32Array[]; params: Float32Array; m: Float32Array; v: Float32Array; sum: Float32Array | undefined } {
   const region = (k: number) => new Float32Array(memory.buffer, k * parameters * 4, size);
   return {
     slots: Array.from({ length: replicas }, (_, k) => region(k)),
     params: region(replicas),
     m: region(replicas + 1),
     v: region(replicas + 2),
+    sum: replicas > 2 ? region(replicas + 3) : undefined,
   };
 }
 
 /** Floats a training memory holds. */
 export function trainingFloats(replicas: number, parameters: number): number {
-  return (replicas + 3) * parameters;
+  return (replicas + 3 + (replicas > 2 ? 1 : 0)) * parameters;
 }
 
 /** A worker's tensors, and where its optimizer's last step ran (AdamKernel or the JavaScript loop). */

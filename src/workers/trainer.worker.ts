@@ -66,13 +66,13 @@ function startTraining(model: TrainableModel, spec: OptimizerSpec, shared: Share
   const variables = variablesOf(layers);
   const size = variables.reduce((n, v) => n + v.size, 0);
   const memory = shared?.memory ?? kernelMemory(trainingFloats(1, size), false);
-  const { slots, params, m, v } = trainingRegions(memory, shared?.replicas ?? 1, shared?.parameters ?? size, size);
+  const { slots, params, m, v, sum } = trainingRegions(memory, shared?.replicas ?? 1, shared?.parameters ?? size, size);
   let offset = 0;
   for (const variable of variables) {
     params.set(variable.dataSync() as Float32Array, offset);
     offset += variable.size;
   }
-  return { layers, variables, params, slots, optimizer: new FlatOptimizer(spec, size, { m, v, kernel: AdamKernel.over(memory) }) };
+  return { layers, variables, params, slots, optimizer: new FlatOptimizer(spec, size, { m, v, sum, kernel: AdamKernel.over(memory) }) };
 }
 
 let replica: Replica | null = null;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AdamKernel, kernelMemory } from '../../src/models/adamKernel.js';
 import { FlatOptimizer, type OptimizerSpec } from '../../src/models/optimizer.js';
 import { Random } from '../../src/random.js';
-import { trainingRegions } from '../../src/workers/protocol.js';
+import { trainingFloats, trainingRegions } from '../../src/workers/protocol.js';
 
 const adam: OptimizerSpec = { type: 'adam', learning_rate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
@@ -41,6 +41,28 @@ describe('AdamKernel', () => {
       expect(params.some((p, i) => p !== Math.fround(Math.sin(i)))).toBe(true);
     });
   }
+
+  it("takes three replicas' gradients summed in its memory, with the same bits as the JavaScript loop", () => {
+    const size = 301;
+    const replicas = 3;
+    const memory = kernelMemory(trainingFloats(replicas, size), true);
+    const { slots, params, m, v, sum } = trainingRegions(memory, replicas, size, size);
+    expect(sum).toBeDefined();
+    const kernel = AdamKernel.over(memory);
+    const fast = Array.from({ length: replicas }, () => new FlatOptimizer(adam, size, { m, v, sum, kernel }));
+    const slow = new FlatOptimizer(adam, size);
+    const expected = params.slice();
+    const random = new Random(3);
+    const shares = [0, 100, 201, size];
+    const weights = [0.25, 0.5, 0.25];
+    for (let step = 0; step < 10; step++) {
+      fill(random, ...slots);
+      for (const [k, o] of fast.entries()) o.step(params, { parts: slots, weights }, shares[k], shares[k + 1]);
+      slow.step(expected, { parts: slots.map((s) => s.slice()), weights });
+    }
+    expect(fast.map((o) => o.lastStep)).toEqual(['kernel', 'kernel', 'kernel']);
+    expect(Array.from(params)).toEqual(Array.from(expected));
+  });
 
   it('leaves arrays outside its memory to the JavaScript loop', () => {
     const size = 8;
