@@ -10,6 +10,8 @@ import type { BadRows } from './badRows.js';
  */
 export class RowBuilder {
   private originValue: RowOrigin | null = null;
+  /** What readFields found besides the features (reused row after row). */
+  private readonly found = new Fields();
   private columns = 0;
   private labelIndex = -1;
   /** Per column: its feature index, or -1 for the label column. */
@@ -79,40 +81,18 @@ export class RowBuilder {
 
   private byteRow(buf: Uint8Array, start: number, end: number, line: number): Row | undefined {
     const origin = this.originValue as RowOrigin;
-    const featureOf = this.featureOf;
-    const columns = this.columns;
     const x = new Float32Array(origin.featureColumns.length);
-    let label: number | null = null;
-    let firstBad: { column: number; start: number; end: number } | null = null;
-    let labelBad: { column: number; start: number; end: number } | null = null;
-    let column = 0;
-    let fieldStart = start;
-    for (let i = start; i <= end; i++) {
-      const c = i < end ? buf[i] : 44;
-      if (c === 44) {
-        if (column < columns) {
-          let v = fastNumber(buf, fieldStart, i);
-          if (Number.isNaN(v)) v = plainNumber(buf, fieldStart, i);
-          const f = featureOf[column];
-          if (Number.isNaN(v)) {
-            if (f >= 0) firstBad ??= { column, start: fieldStart, end: i };
-            else labelBad = { column, start: fieldStart, end: i };
-          } else if (f >= 0) {
-            x[f] = v;
-          } else {
-            label = v;
-          }
-        }
-        column++;
-        fieldStart = i + 1;
-      } else if (c === 34 || c === 13) {
-        return undefined;
-      }
+    const found = this.found;
+    const count = readFields(buf, start, end, this.columns, this.featureOf, x, found);
+    if (count < 0) return undefined;
+    this.checkCount(count, line);
+    // The first bad feature value, else a bad label.
+    const bad = found.bad[0] >= 0 ? 0 : found.bad[3] >= 0 ? 3 : -1;
+    if (bad >= 0) {
+      const [column, from, to] = found.bad.subarray(bad, bad + 3);
+      throw this.valueError(new TextDecoder().decode(buf.subarray(from, to)), line, column);
     }
-    this.checkCount(column, line);
-    const bad = firstBad ?? labelBad;
-    if (bad) throw this.valueError(new TextDecoder().decode(buf.subarray(bad.start, bad.end)), line, bad.column);
-    return { origin, line, index: this.index++, label, x };
+    return { origin, line, index: this.index++, label: found.hasLabel ? found.label[0] : null, x };
   }
 
   private start(record: readonly string[]): void {
@@ -158,43 +138,85 @@ export class RowBuilder {
 
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
+/** What readFields found besides the features. */
+class Fields {
+  readonly label = new Float64Array(1);
+  hasLabel = false;
+  /** [column, start, end] of the first field of a feature that is not a number, then the same for the label; -1: none. */
+  readonly bad = new Int32Array(6);
+}
+
 /**
- * The common case of a decimal number, read straight from bytes: an optional sign, digits, an optional point
- * and digits, at most 15 digits in all. The mantissa is then exact and one correctly rounded division by an
- * exact power of ten gives the same double as `Number(text)`. Anything else returns NaN (the caller falls back
- * to `Number(text)`).
+ * Reads one record's fields from bytes into x (features) and `found` (the label, and where values are not
+ * numbers) in one pass: returns the number of fields, or -1 at a quote or a carriage return (csv-parse's
+ * business). A field that is a plain decimal (an optional sign, digits, an optional point and digits, at most
+ * 15 digits in all) is read as its bytes go by: the mantissa is then exact, and one correctly rounded division
+ * by an exact power of ten gives the same double as `Number(text)`. Any other field goes to plainNumber. A
+ * function of its own, so the JIT makes a tight loop of it.
  */
-function fastNumber(buf: Uint8Array, start: number, end: number): number {
-  let i = start;
-  let negative = false;
-  if (i < end && (buf[i] === 45 || buf[i] === 43)) {
-    negative = buf[i] === 45;
-    i++;
-  }
+function readFields(buf: Uint8Array, start: number, end: number, columns: number, featureOf: Int32Array, x: Float32Array, found: Fields): number {
+  const bad = found.bad;
+  bad.fill(-1);
+  found.hasLabel = false;
+  let column = 0;
+  let fieldStart = start;
   let mantissa = 0;
   let digits = 0;
-  let fraction = 0;
-  while (i < end) {
-    const d = buf[i] - 48;
-    if (d < 0 || d > 9) break;
-    mantissa = mantissa * 10 + d;
-    digits++;
-    i++;
-  }
-  if (i < end && buf[i] === 46) {
-    i++;
-    while (i < end) {
-      const d = buf[i] - 48;
-      if (d < 0 || d > 9) break;
+  let fraction = -1; // digits after the point; -1 before a point
+  let negative = false;
+  let plain = true;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? buf[i] : 44;
+    const d = c - 48;
+    if (d >= 0 && d <= 9) {
       mantissa = mantissa * 10 + d;
       digits++;
-      fraction++;
-      i++;
+      if (fraction >= 0) fraction++;
+    } else if (c === 44) {
+      if (column < columns) {
+        let v: number;
+        if (plain && digits > 0 && digits <= 15) {
+          v = fraction <= 0 ? mantissa : mantissa / POW10[fraction];
+          if (negative) v = -v;
+        } else {
+          v = plainNumber(buf, fieldStart, i);
+        }
+        const f = featureOf[column];
+        if (f >= 0) {
+          x[f] = v;
+          if (Number.isNaN(v) && bad[0] < 0) {
+            bad[0] = column;
+            bad[1] = fieldStart;
+            bad[2] = i;
+          }
+        } else {
+          found.label[0] = v;
+          found.hasLabel = true;
+          if (Number.isNaN(v)) {
+            bad[3] = column;
+            bad[4] = fieldStart;
+            bad[5] = i;
+          }
+        }
+      }
+      column++;
+      fieldStart = i + 1;
+      mantissa = 0;
+      digits = 0;
+      fraction = -1;
+      negative = false;
+      plain = true;
+    } else if (c === 34 || c === 13) {
+      return -1;
+    } else if (c === 46 && fraction < 0) {
+      fraction = 0;
+    } else if ((c === 45 || c === 43) && i === fieldStart) {
+      negative = c === 45;
+    } else {
+      plain = false;
     }
   }
-  if (i !== end || digits === 0 || digits > 15) return Number.NaN;
-  const v = fraction === 0 ? mantissa : mantissa / POW10[fraction];
-  return negative ? -v : v;
+  return column;
 }
 
 /** `Number(text)` of a field, with the CSV rules: blank, NaN and infinities are not numbers (NaN back). */
