@@ -38,8 +38,9 @@ export class AdamKernel {
     this.buffer = memory.buffer;
   }
 
-  /** A kernel over `memory` (which must not grow), or null where WebAssembly SIMD is not available. */
-  static over(memory: WebAssembly.Memory): AdamKernel | null {
+  /** A kernel over `memory` (which must not grow), or null where it is no WebAssembly memory or WebAssembly SIMD is not available. */
+  static over(memory: WebAssembly.Memory | ArrayBuffer | SharedArrayBuffer): AdamKernel | null {
+    if (!(memory instanceof WebAssembly.Memory)) return null;
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     const module = compiled(shared);
     if (!module) return null;
@@ -66,9 +67,21 @@ export class AdamKernel {
   }
 }
 
-/** Memory to hold `floats` float32 values, shared between threads or not; it never grows. */
-export function kernelMemory(floats: number, shared: boolean): WebAssembly.Memory {
-  const pages = Math.max(1, Math.ceil((floats * 4) / 65536));
+/** The most a WebAssembly memory holds here (65,536 pages of 64 KiB: 4 GiB). */
+export const MAX_KERNEL_BYTES = 65536 * 65536;
+
+/**
+ * Memory to hold `floats` float32 values, shared between threads or not; it never grows. A WebAssembly memory,
+ * so that AdamKernel can work in it, when it fits in `maxBytes`; else a plain (Shared)ArrayBuffer, where the
+ * optimizer's JavaScript loop does the work (only models of hundreds of millions of parameters get there).
+ */
+export function kernelMemory(floats: number, shared: true, maxBytes?: number): WebAssembly.Memory | SharedArrayBuffer;
+export function kernelMemory(floats: number, shared: false, maxBytes?: number): WebAssembly.Memory | ArrayBuffer;
+export function kernelMemory(floats: number, shared: boolean, maxBytes?: number): WebAssembly.Memory | ArrayBuffer | SharedArrayBuffer;
+export function kernelMemory(floats: number, shared: boolean, maxBytes = MAX_KERNEL_BYTES): WebAssembly.Memory | ArrayBuffer | SharedArrayBuffer {
+  const bytes = floats * 4;
+  if (bytes > maxBytes) return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
 }
 

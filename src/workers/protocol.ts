@@ -37,11 +37,12 @@ export interface SharedTraining {
   readonly replicas: number;
   readonly parameters: number;
   /**
-   * Shared WebAssembly memory (so that AdamKernel can work in it), `parameters` floats per region, in order:
+   * Shared WebAssembly memory (so that AdamKernel can work in it; a SharedArrayBuffer for a model too large
+   * for one, see kernelMemory), `parameters` floats per region, in order:
    * `replicas` gradient slots, the trained parameters (flat), Adam's first and second moments, and with more
    * than two replicas a sum of their gradients.
    */
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WebAssembly.Memory | SharedArrayBuffer;
   /** Int32 [arrived, generation]. */
   readonly barrier: SharedArrayBuffer;
 }
@@ -51,12 +52,13 @@ export interface SharedTraining {
  * than two replicas also room for the optimizer to sum their gradients in.
  */
 export function trainingRegions(
-  memory: WebAssembly.Memory,
+  memory: WebAssembly.Memory | ArrayBuffer | SharedArrayBuffer,
   replicas: number,
   parameters: number,
   size: number,
 ): { slots: Float32Array[]; params: Float32Array; m: Float32Array; v: Float32Array; sum: Float32Array | undefined } {
-  const region = (k: number) => new Float32Array(memory.buffer, k * parameters * 4, size);
+  const buffer = memory instanceof WebAssembly.Memory ? memory.buffer : memory;
+  const region = (k: number) => new Float32Array(buffer, k * parameters * 4, size);
   return {
     slots: Array.from({ length: replicas }, (_, k) => region(k)),
     params: region(replicas),

@@ -64,6 +64,23 @@ describe('AdamKernel', () => {
     expect(Array.from(params)).toEqual(Array.from(expected));
   });
 
+  it('a training memory too large for WebAssembly is a plain shared buffer, where the JavaScript loop does the same', () => {
+    const size = 64;
+    const memory = kernelMemory(trainingFloats(2, size), true, 1024);
+    expect(memory).toBeInstanceOf(SharedArrayBuffer);
+    expect(AdamKernel.over(memory)).toBeNull();
+    const { slots, params, m, v } = trainingRegions(memory, 2, size, size);
+    const optimizer = new FlatOptimizer(adam, size, { m, v, kernel: AdamKernel.over(memory) });
+    const plain = new FlatOptimizer(adam, size);
+    const expected = params.slice();
+    fill(new Random(5), ...slots);
+    optimizer.step(params, { parts: slots, weights: [0.5, 0.5] });
+    plain.step(expected, { parts: slots, weights: [0.5, 0.5] });
+    expect(optimizer.lastStep).toBe('javascript');
+    expect(Array.from(params)).toEqual(Array.from(expected));
+    expect(kernelMemory(trainingFloats(2, size), true)).toBeInstanceOf(WebAssembly.Memory);
+  });
+
   it('leaves arrays outside its memory to the JavaScript loop', () => {
     const size = 8;
     const memory = kernelMemory(4 * size, false);
