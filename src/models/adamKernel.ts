@@ -38,7 +38,10 @@ export class AdamKernel {
     this.buffer = memory.buffer;
   }
 
-  /** A kernel over `memory` (which must not grow), or null where it is no WebAssembly memory or WebAssembly SIMD is not available. */
+  /**
+   * A kernel over `memory` (which must not grow), or null where it is no WebAssembly memory (see kernelMemory)
+   * or WebAssembly SIMD is not available.
+   */
   static over(memory: WebAssembly.Memory | ArrayBuffer | SharedArrayBuffer): AdamKernel | null {
     if (!(memory instanceof WebAssembly.Memory)) return null;
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
@@ -80,9 +83,16 @@ export function kernelMemory(floats: number, shared: false, maxBytes?: number): 
 export function kernelMemory(floats: number, shared: boolean, maxBytes?: number): WebAssembly.Memory | ArrayBuffer | SharedArrayBuffer;
 export function kernelMemory(floats: number, shared: boolean, maxBytes = MAX_KERNEL_BYTES): WebAssembly.Memory | ArrayBuffer | SharedArrayBuffer {
   const bytes = floats * 4;
-  if (bytes > maxBytes) return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const plain = () => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  if (bytes > maxBytes) return plain();
   const pages = Math.max(1, Math.ceil(bytes / 65536));
-  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
+  try {
+    return new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
+  } catch (e) {
+    // The runtime could not reserve it (its address space or limits): the plain buffer may still fit.
+    if (e instanceof RangeError) return plain();
+    throw e;
+  }
 }
 
 const modules = new Map<boolean, WebAssembly.Module | null>();
