@@ -8,7 +8,7 @@ import type { Activation, DenseLayerSpec, Initializer } from './layers.js';
  * - `rows`: activations are batch × features and a kernel is inputs × units, as in Keras: z = x·W + b.
  * - `features`: activations are features × batch and a kernel is units × inputs (PyTorch's nn.Linear order):
  *   z = W·x + b. On the WASM backend every matMul hands its second operand to XNNPACK, which repacks it first
- *   (~7.5 ns per element, whatever the shape): with the batch in the second operand, the repacking shrinks with
+ *   (2–3.5 ns per element, `node bench/pack.mjs`): with the batch in the second operand, the repacking shrinks with
  *   the batch, so a worker's share of a batch costs less; with weights there, every worker pays for whole
  *   weight matrices on every step. The backward pass also needs no transposed matMul (~2.3 GFLOP/s on WASM
  *   against ~30 for a plain one): it transposes explicitly.
