@@ -19,7 +19,11 @@ export interface Row {
   /** 0-based position of the row among the file's data rows. */
   readonly index: number;
   readonly label: number | null;
-  /** Feature values: raw as parsed, in [0, 1] after `normalize`, noisy after a noise stage. */
+  /**
+   * Feature values: raw as parsed, in [0, 1] after `normalize`, noisy after a noise stage. May be a view into
+   * memory its source reuses once the row has been handled (the row cache's read buffer, the shuffle's
+   * window): a consumer that keeps a row past its `next` copies the values.
+   */
   readonly x: Float32Array;
   /** What the model must reconstruct when it differs from `x` (denoising): the clean values. */
   readonly target?: Float32Array;

@@ -133,8 +133,9 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
       const count = config.snapshots.rows * config.snapshots.cols;
       const preview = await lastValueFrom(splitRows(config, 'test').pipe(rowStages(config, stageContext(config, 'test', 0)), take(count), toArray()));
       const width = preview[0].x.length;
-      const inputs = preview.map((r) => r.x);
-      const targets = preview.map((r) => r.target ?? r.x);
+      // Copies: a source's rows are views into buffers it reuses once each row has been handled.
+      const inputs = preview.map((r) => r.x.slice());
+      const targets = preview.map((r, i) => r.target?.slice() ?? inputs[i]);
       const snapshot = async (epoch: number, phase: string): Promise<Snapshot> => {
         const y = await t.reconstruct(pack(inputs, width), inputs.length, width);
         return { epoch, phase, inputs, targets, reconstructions: unpack(y, width) };

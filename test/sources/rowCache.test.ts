@@ -1,6 +1,6 @@
-import { appendFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { lastValueFrom, take, toArray } from 'rxjs';
+import { lastValueFrom, map, take, toArray } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CacheOptions, cachedCsvRows, clearCache, listCache } from '../../src/sources/rowCache.js';
 import { csvRows } from '../../src/sources/csv.js';
@@ -26,7 +26,8 @@ const plain = (r: { line: number; index: number; label: number | null; x: Float3
   label: r.label,
   x: Array.from(r.x),
 });
-const all = async (o: ReturnType<typeof cachedCsvRows>) => (await lastValueFrom(o.pipe(toArray()))).map(plain);
+// Copied as they go by: a row's values may be a view into a buffer its source reuses.
+const all = (o: ReturnType<typeof cachedCsvRows>) => lastValueFrom(o.pipe(map(plain), toArray()));
 const files = (dir: string) => readdirSync(dir).sort();
 
 describe('the row cache', () => {
@@ -37,8 +38,21 @@ describe('the row cache', () => {
     const fromCache = await all(cachedCsvRows(file, csv, cache));
     expect(sources).toEqual(['csv', 'cache']);
     expect(fromCache).toEqual(fromCsv);
-    expect(fromCsv).toEqual((await lastValueFrom(csvRows(file, csv).pipe(toArray()))).map(plain));
+    expect(fromCsv).toEqual(await lastValueFrom(csvRows(file, csv).pipe(map(plain), toArray())));
     expect(fromCsv).toHaveLength(50);
+  });
+
+  it('reads rows spanning many reads of its buffer, and names a truncated cache file', async () => {
+    const { file, cache, dir } = setup(2500);
+    const fromCsv = await all(cachedCsvRows(file, csv, cache));
+    const fromCache = await all(cachedCsvRows(file, csv, cache));
+    expect(fromCache).toHaveLength(2500);
+    expect(fromCache).toEqual(fromCsv);
+    const rowsFile = path.join(dir, files(dir).find((f) => f.endsWith('.rows')) as string);
+    truncateSync(rowsFile, 20 * 1800 + 7); // 1800 whole records of 20 bytes and part of one
+    await expect(all(cachedCsvRows(file, csv, cache))).rejects.toThrow(
+      /holds 1800 rows and a partial one, its index says 2500: delete it \(aeflow cache clear\)/,
+    );
   });
 
   it('a changed file is read again, never from a stale cache', async () => {
