@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { of, type Observable } from 'rxjs';
+import { map, type Observable, type OperatorFunction, of } from 'rxjs';
 import type { Row, RowOrigin } from '../src/rows.js';
 
 export const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -30,4 +30,9 @@ export function rowsOf(n: number, width = 3): Observable<Row> {
       ),
     ),
   );
+}
+
+/** Copies each row's values as it goes by: what a consumer that keeps rows does (readers reuse their memory). */
+export function keepRows(): OperatorFunction<Row, Row> {
+  return map((r) => (r.target ? { ...r, x: r.x.slice(), target: r.target.slice() } : { ...r, x: r.x.slice() }));
 }

@@ -37,8 +37,8 @@ export function splitRows(config: Pipeline, split: 'train' | 'test', options: Pa
   };
   const file = config.data[split];
   const source = config.cache.enabled ? cachedCsvRows(file, csv, cacheOptions(config)) : csvRows(file, csv);
-  // Both readers emit row arrays nothing else holds (fresh ones, or views into read chunks no one reuses; the
-  // cache writer copies rows first), so normalize can scale them where they are.
+  // Both readers emit row arrays that are theirs alone (views into memory they reuse once a row is handled; the
+  // cache writer copies raw values before they go on), so normalize can scale them where they are.
   const rows = source.pipe(normalize(config.data.scale, report, { inPlace: true }));
   return report && rowLevel ? rows.pipe(finalize(() => report.merge(rowLevel.skipped))) : rows;
 }

@@ -133,63 +133,84 @@ async function readWithCsvParse(file: string, builder: RowBuilder, sink: RowSink
   await handle(undefined, true);
 }
 
+/** Bytes per read of the byte-level reader (the buffer grows for a longer line). */
+const READ_BYTES = 1 << 20;
+
 /**
  * The byte-level reader: splits lines on \n (dropping the \r of \r\n), fields on commas, and reads numbers
  * straight from the bytes. The first quote or stray carriage return hands the file from that record on to
- * csv-parse, so quoted fields keep csv-parse's rules; so does UTF-16 text.
+ * csv-parse, so quoted fields keep csv-parse's rules; so does UTF-16 text. Reads into one buffer, reused: the
+ * part of a line a read cut off moves to its start.
  */
 async function readFast(file: string, builder: RowBuilder, sink: RowSink, streams: Destroyable[]): Promise<void> {
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-  streams.push(stream);
-  let carry: Buffer | null = null;
-  /** File offset of the first byte of the buffer being scanned. */
+  const handle = await fs.open(file, 'r');
+  let buf = Buffer.alloc(READ_BYTES);
+  /** Bytes of the file in buf; buf[0] is the file's byte `base`. */
+  let held = 0;
   let base = 0;
   let line = 0;
   let first = true;
 
   // One line (without its \n); false when the record must go to csv-parse.
-  const record = async (buf: Buffer, start: number, end: number, ended: boolean): Promise<boolean> => {
+  const record = async (bytes: Buffer, start: number, end: number, ended: boolean): Promise<boolean> => {
     line++;
-    if (ended && end > start && buf[end - 1] === 13) end--;
+    if (ended && end > start && bytes[end - 1] === 13) end--;
     if (end === start) return true; // an empty line
     if (!builder.started) {
-      const text = buf.toString('utf8', start, end);
+      const text = bytes.toString('utf8', start, end);
       if (text.includes('"') || text.includes('\r')) return false;
       const row = builder.fromStrings(text.split(','), line);
       if (row) await sink.row(row);
       return true;
     }
-    const row = builder.fromBytes(buf, start, end, line);
+    const row = builder.fromBytes(bytes, start, end, line);
     if (row === undefined) return false;
     if (row) await sink.row(row);
     return true;
   };
   // csv-parse takes over from the record at `offset`, on the line after `linesBefore`.
   const handOver = async (offset: number, linesBefore = line - 1): Promise<void> => {
-    stream.destroy();
+    await handle.close();
     await readWithCsvParse(file, builder, sink, streams, offset, linesBefore);
   };
 
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (sink.closed) return;
-    const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
-    let start = 0;
-    if (first) {
-      first = false;
-      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
-      // UTF-16 text (a little-endian byte-order mark): csv-parse decodes it.
-      if (buf[0] === 0xff && buf[1] === 0xfe) return handOver(0, 0);
-    }
-    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      sink.progress(base + nl + 1);
-      if (!(await record(buf, start, nl, true))) return handOver(base + start);
+  try {
+    for (;;) {
+      if (held === buf.length) {
+        // A line longer than the buffer: grow it.
+        const bigger = Buffer.alloc(buf.length * 2);
+        buf.copy(bigger, 0, 0, held);
+        buf = bigger;
+      }
+      const { bytesRead } = await handle.read(buf, held, buf.length - held, base + held);
       if (sink.closed) return;
-      start = nl + 1;
+      held += bytesRead;
+      const bytes = buf.subarray(0, held);
+      let start = 0;
+      if (first && held > 0) {
+        first = false;
+        if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
+        // UTF-16 text (a little-endian byte-order mark): csv-parse decodes it.
+        if (bytes[0] === 0xff && bytes[1] === 0xfe) return await handOver(0, 0);
+      }
+      if (bytesRead === 0) {
+        // The end of the file: a last line without \n.
+        if (start < held && !(await record(bytes, start, held, false))) return await handOver(base + start);
+        return;
+      }
+      for (let nl = bytes.indexOf(10, start); nl !== -1; nl = bytes.indexOf(10, start)) {
+        sink.progress(base + nl + 1);
+        if (!(await record(bytes, start, nl, true))) return await handOver(base + start);
+        if (sink.closed) return;
+        start = nl + 1;
+      }
+      buf.copy(buf, 0, start, held);
+      held -= start;
+      base += start;
     }
-    carry = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
-    base += start;
+  } finally {
+    await handle.close().catch(() => undefined);
   }
-  if (carry && !(await record(carry, 0, carry.length, false))) return handOver(base);
 }
 
 /** Checks the path before streaming so a missing file or a folder gets a clear message. Returns its size. */

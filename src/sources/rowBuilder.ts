@@ -16,6 +16,12 @@ export class RowBuilder {
   private labelIndex = -1;
   /** Per column: its feature index, or -1 for the label column. */
   private featureOf = new Int32Array(0);
+  /**
+   * The values of the row the byte-level parser read last, reused row after row (a row is handled before the
+   * next is read; see `Row.x`): one array per row was ~190 MB of short-lived memory per pass over the
+   * reference data, and the main thread's garbage collector then competed with training.
+   */
+  private values = new Float32Array(0);
   /** Data rows emitted so far. */
   index = 0;
   sawHeader = false;
@@ -59,7 +65,8 @@ export class RowBuilder {
 
   /**
    * A data record as bytes `buf[start, end)` (no line end), for the byte-level parser. Returns the row, or
-   * `undefined` when the record holds a quote or a carriage return that this parser leaves to csv-parse.
+   * `undefined` when the record holds a quote or a carriage return that this parser leaves to csv-parse. The
+   * row's values are valid until the next call.
    */
   fromBytes(buf: Uint8Array, start: number, end: number, line: number): Row | null | undefined {
     return this.guard(line, () => this.byteRow(buf, start, end, line));
@@ -81,7 +88,7 @@ export class RowBuilder {
 
   private byteRow(buf: Uint8Array, start: number, end: number, line: number): Row | undefined {
     const origin = this.originValue as RowOrigin;
-    const x = new Float32Array(origin.featureColumns.length);
+    const x = this.values;
     const found = this.found;
     const count = readFields(buf, start, end, this.columns, this.featureOf, x, found);
     if (count < 0) return undefined;
@@ -106,6 +113,7 @@ export class RowBuilder {
       if (c !== this.labelIndex) featureColumns.push(c);
     }
     this.originValue = { file: this.file, header, featureColumns };
+    this.values = new Float32Array(featureColumns.length);
     if (this.header) this.sawHeader = true;
   }
 

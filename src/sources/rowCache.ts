@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream, promises as fs } from 'node:fs';
+import { closeSync, promises as fs, openSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { defer, mergeAll, Observable } from 'rxjs';
 import type { Row, RowOrigin } from '../rows.js';
@@ -72,8 +71,9 @@ async function readMeta(base: string): Promise<CacheMeta | null> {
   }
 }
 
-/** Rows per read from the cache file. */
+/** Rows per read from the cache file, and per write to it. */
 const READ_ROWS = 1024;
+const WRITE_ROWS = 1024;
 
 /**
  * Reads cached rows: per row a u32 line, an f32 label (NaN: none) and `width` f32 values. The rows' values are
@@ -131,29 +131,44 @@ function readCached(file: string, base: string, meta: CacheMeta, options: CsvOpt
 /**
  * Streams the CSV and writes the cache beside it. The cache takes its name only after a complete pass, before
  * the pass completes downstream (so the next pass finds it); a failed or stopped pass removes what it wrote.
+ * Records are packed into one reused block, written synchronously when full: memory stays bounded however slow
+ * the disk, and a pass makes no garbage per row.
  */
 function writeThrough(file: string, base: string, options: CsvOptions, cache: CacheOptions): Observable<Row> {
   return new Observable<Row>((subscriber) => {
     // Unique per writer: two runs caching the same file at once each write their own, the last rename wins.
     const unique = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const partial = `${base}.rows.${unique}.partial`;
-    let out: ReturnType<typeof createWriteStream> | null = null;
+    let fd: number | null = null;
+    let block = Buffer.alloc(0);
+    let filled = 0;
     let written = 0;
     let first: Row | null = null;
     let rows = 0;
     let done = false;
-    let cleanup: Promise<unknown> = Promise.resolve();
-    // Stops writing and removes the partial file once the stream has closed (so it is not re-created after).
+    // Stops writing and removes the partial file.
     const abandon = () => {
-      const stream = out;
-      out = null;
-      if (!stream) return;
-      cleanup = new Promise((resolve) => {
-        stream.once('close', () => resolve(undefined));
-        stream.destroy();
-      }).then(() => fs.rm(partial, { force: true }));
+      written = -1;
+      if (fd === null) return;
+      const open = fd;
+      fd = null;
+      try {
+        closeSync(open);
+      } finally {
+        rmSync(partial, { force: true });
+      }
     };
-    const commit = async (start: Row, stream: NonNullable<typeof out>) => {
+    const flush = () => {
+      if (fd === null) return;
+      try {
+        for (let at = 0; at < filled; ) at += writeSync(fd, block, at, filled - at);
+      } catch {
+        // A full disk or a lost folder: stop caching this file, keep streaming it.
+        abandon();
+      }
+      filled = 0;
+    };
+    const commit = async (start: Row) => {
       const meta: CacheMeta = {
         format: FORMAT,
         source: file,
@@ -164,8 +179,10 @@ function writeThrough(file: string, base: string, options: CsvOptions, cache: Ca
         featureColumns: [...start.origin.featureColumns],
         skipped: options.badRows ? { ...options.badRows.skipped, lines: [...options.badRows.skipped.lines] } : undefined,
       };
-      stream.end();
-      await once(stream, 'close');
+      flush();
+      if (fd === null) return;
+      closeSync(fd);
+      fd = null;
       await fs.rename(partial, `${base}.rows`);
       await fs.writeFile(`${base}.json.${unique}.partial`, JSON.stringify(meta));
       await fs.rename(`${base}.json.${unique}.partial`, `${base}.json`);
@@ -174,26 +191,26 @@ function writeThrough(file: string, base: string, options: CsvOptions, cache: Ca
     const subscription = csvRows(file, options).subscribe({
       next(row) {
         if (written >= 0) {
-          if (!out) {
-            first = row;
-            out = createWriteStream(partial);
-            out.on('error', () => {
+          const size = 8 + 4 * row.x.length;
+          if (fd === null) {
+            first = { ...row, x: row.x.slice() };
+            try {
+              fd = openSync(partial, 'w');
+            } catch {
               written = -1;
-              abandon();
-            });
+            }
+            block = Buffer.alloc(size * WRITE_ROWS);
           }
-          const record = Buffer.allocUnsafe(8 + 4 * row.x.length);
-          record.writeUInt32LE(row.line, 0);
-          record.writeFloatLE(row.label ?? Number.NaN, 4);
-          Buffer.from(row.x.buffer, row.x.byteOffset, row.x.byteLength).copy(record, 8);
-          written += record.length;
-          rows++;
-          if (written > cache.maxBytes) {
+          if (fd !== null) {
+            if (filled + size > block.length) flush();
+            block.writeUInt32LE(row.line, filled);
+            block.writeFloatLE(row.label ?? Number.NaN, filled + 4);
+            new Float32Array(block.buffer, block.byteOffset + filled + 8, row.x.length).set(row.x);
+            filled += size;
+            written += size;
+            rows++;
             // Too big for the cache: stop caching this file, keep streaming it.
-            written = -1;
-            abandon();
-          } else {
-            out?.write(record);
+            if (written > cache.maxBytes) abandon();
           }
         }
         subscriber.next(row);
@@ -201,16 +218,16 @@ function writeThrough(file: string, base: string, options: CsvOptions, cache: Ca
       error(e) {
         done = true;
         abandon();
-        void cleanup.then(() => subscriber.error(e));
+        subscriber.error(e);
       },
       complete() {
         done = true;
-        const stream = out;
-        if (written < 0 || !stream || !first) {
-          void cleanup.then(() => subscriber.complete());
+        if (written < 0 || fd === null || !first) {
+          abandon();
+          subscriber.complete();
           return;
         }
-        commit(first, stream).then(
+        commit(first).then(
           () => subscriber.complete(),
           () => {
             abandon();

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { csvRows } from '../../src/sources/csv.js';
-import { fixture, tempDir } from '../helpers.js';
+import { fixture, tempDir, keepRows } from '../helpers.js';
 
 const read = (file: string, options: Partial<Parameters<typeof csvRows>[1]> = {}) =>
-  lastValueFrom(csvRows(file, { header: true, labelColumn: 'label', ...options }).pipe(toArray()));
+  lastValueFrom(csvRows(file, { header: true, labelColumn: 'label', ...options }).pipe(keepRows(), toArray()));
 const failure = (file: string, options: Partial<Parameters<typeof csvRows>[1]> = {}) =>
   read(file, options).then(
     () => null,
@@ -46,6 +46,21 @@ describe('csvRows', () => {
     const none = await read(file, { labelColumn: null });
     expect(Array.from(none[0].x)).toEqual([1, 2, 7]);
     expect(none[0].label).toBeNull();
+  });
+
+  it('reads lines longer than its read buffer (1 MB), and a bad value at their end names the column', async () => {
+    const width = 300_000; // ~1.2 MB per line
+    const values = (r: number) => Array.from({ length: width }, (_, c) => (c * 7 + r) % 1000);
+    const header = ['label', ...values(0).map((_, c) => `p${c}`)].join(',');
+    const file = write('wide.csv', [header, `1,${values(1).join(',')}`, `2,${values(2).join(',')}`].join('\n') + '\n');
+    const rows = await read(file);
+    expect(rows.map((r) => [r.line, r.label, r.x.length])).toEqual([
+      [2, 1, width],
+      [3, 2, width],
+    ]);
+    expect(Array.from(rows[1].x)).toEqual(values(2));
+    const bad = write('wide_bad.csv', `${header}\n1,${values(1).join(',')}\n2,${values(2).slice(0, -1).join(',')},x9\n`);
+    expect((await failure(bad))?.message).toMatch(new RegExp(`wide_bad.csv:3:${width + 1}: column ${width + 1} \\("p${width - 1}"\\) holds "x9"`));
   });
 
   it('reads files without a header', async () => {

@@ -9,7 +9,7 @@ import { batchRows } from '../../src/operators/batchRows.js';
 import { normalize } from '../../src/operators/normalize.js';
 import { shuffleWindow } from '../../src/operators/shuffleWindow.js';
 import { csvRows } from '../../src/sources/csv.js';
-import { row, tempDir } from '../helpers.js';
+import { row, tempDir, keepRows } from '../helpers.js';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -19,7 +19,7 @@ const write = (content: string | Uint8Array) => {
   writeFileSync(file, content);
   return file;
 };
-const read = (file: string) => lastValueFrom(csvRows(file, { header: true, labelColumn: 'label' }).pipe(normalize(255), toArray()));
+const read = (file: string) => lastValueFrom(csvRows(file, { header: true, labelColumn: 'label' }).pipe(normalize(255), keepRows(), toArray()));
 const code = (file: string) =>
   read(file).then(
     () => 'ok',

@@ -5,7 +5,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AeflowError } from '../../src/errors.js';
 import { csvRows } from '../../src/sources/csv.js';
-import { tempDir } from '../helpers.js';
+import { tempDir, keepRows } from '../helpers.js';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -19,7 +19,7 @@ const write = (content: string | Uint8Array) => {
 /** What a parser makes of a file: its rows as plain data, or its error's code and message. */
 async function outcome(file: string, parser: 'fast' | 'csv-parse', labelColumn: string | number | null = 'label', header = true) {
   try {
-    const rows = await lastValueFrom(csvRows(file, { header, labelColumn, parser }).pipe(toArray()));
+    const rows = await lastValueFrom(csvRows(file, { header, labelColumn, parser }).pipe(keepRows(), toArray()));
     return { rows: rows.map((r) => ({ line: r.line, index: r.index, label: r.label, x: Array.from(r.x) })) };
   } catch (e) {
     if (!(e instanceof AeflowError)) throw e;
