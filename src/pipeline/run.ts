@@ -11,7 +11,7 @@ import { ProgressBar } from '../sinks/progressBar.js';
 import { comparisonImage, generatedImages, snapshotImage } from '../sinks/snapshots.js';
 import { AeflowError } from '../errors.js';
 import type { BackendChoice } from '../backend.js';
-import { writeCheckpoint } from '../sinks/checkpoint.js';
+import { CheckpointWriter } from '../sinks/checkpoint.js';
 import { writeReport } from '../sinks/report.js';
 import type { SkippedRows } from '../sources/badRows.js';
 import { type EvaluationResult, evaluateModel } from './evaluate.js';
@@ -82,6 +82,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
   const { rows, cols } = config.snapshots;
 
   const events$: Observable<TrainingEvent> = trainingEvents(loaded, options).pipe(share());
+  const checkpoints = new CheckpointWriter(out);
   const epochs: EpochRecord[] = [...previous];
   let start: Start | null = null;
   // A failure is reported once, by the awaited stream below; the side branches ignore it.
@@ -97,7 +98,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     ...onError,
   });
   events$.pipe(filter((e): e is Extract<TrainingEvent, { type: 'checkpoint' }> => e.type === 'checkpoint')).subscribe({
-    next: (e) => writeCheckpoint(out, e.checkpoint),
+    next: (e) => checkpoints.write(e.checkpoint),
     ...onError,
   });
   epochs$.pipe(filter((e) => e.snapshot !== null)).subscribe({
@@ -109,6 +110,8 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
   try {
     end = (await lastValueFrom(events$.pipe(filter((e): e is End => e.type === 'end')))) as End;
   } catch (e) {
+    // The checkpoint a stop wrote (or the last epoch's) is on disk before the run says where to go on from.
+    await checkpoints.settled().catch(() => undefined);
     if (e instanceof AeflowError && e.code === 'INTERRUPTED') {
       throw new AeflowError('INTERRUPTED', e.message, `go on with: aeflow run --resume ${path.relative(process.cwd(), out) || '.'}`);
     }
@@ -128,6 +131,8 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
       outputs.model = path.join(out, 'model');
       await end.trainer.save(outputs.model);
     }
+    // Last, so a checkpoint that could not be written costs nothing else.
+    await checkpoints.settled();
   } finally {
     await end.trainer.close();
   }

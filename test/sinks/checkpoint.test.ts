@@ -1,6 +1,8 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AeflowError } from '../../src/errors.js';
-import { type Checkpoint, CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from '../../src/sinks/checkpoint.js';
+import { type Checkpoint, CHECKPOINT_VERSION, CheckpointWriter, readCheckpoint, writeCheckpoint } from '../../src/sinks/checkpoint.js';
 import { tempDir } from '../helpers.js';
 
 const tmp = tempDir();
@@ -29,8 +31,8 @@ const checkpoint = (version: number): Checkpoint =>
   }) as Checkpoint;
 
 describe('checkpoint files', () => {
-  it('read back what was written, arrays and all', () => {
-    writeCheckpoint(tmp.dir, checkpoint(CHECKPOINT_VERSION));
+  it('read back what was written, arrays and all', async () => {
+    await writeCheckpoint(tmp.dir, checkpoint(CHECKPOINT_VERSION));
     const back = readCheckpoint(tmp.dir);
     expect(back.epoch).toBe(3);
     expect(back.state.weights.map((w) => Array.from(w))).toEqual([
@@ -42,8 +44,8 @@ describe('checkpoint files', () => {
     expect(back.state.draws).toBe(7);
   });
 
-  it('a checkpoint of an older format is a clear error, not a wrong resume', () => {
-    writeCheckpoint(tmp.dir, checkpoint(1));
+  it('a checkpoint of an older format is a clear error, not a wrong resume', async () => {
+    await writeCheckpoint(tmp.dir, checkpoint(1));
     let error: unknown;
     try {
       readCheckpoint(tmp.dir);
@@ -53,5 +55,21 @@ describe('checkpoint files', () => {
     expect(error).toBeInstanceOf(AeflowError);
     expect((error as AeflowError).code).toBe('CHECKPOINT_INVALID');
     expect((error as AeflowError).message).toContain('format 1');
+  });
+
+  it('the writer writes checkpoints in order while the caller goes on; a failure is a coded error at the end', async () => {
+    const dir = path.join(tmp.dir, 'writer');
+    mkdirSync(dir);
+    const writer = new CheckpointWriter(dir);
+    for (const epoch of [4, 5, 6]) writer.write({ ...checkpoint(CHECKPOINT_VERSION), epoch });
+    await writer.settled();
+    expect(readCheckpoint(dir).epoch).toBe(6);
+
+    const lost = new CheckpointWriter(path.join(tmp.dir, 'no-such-folder'));
+    lost.write(checkpoint(CHECKPOINT_VERSION));
+    const error = await lost.settled().catch((e) => e);
+    expect(error).toBeInstanceOf(AeflowError);
+    expect(error.code).toBe('CHECKPOINT_WRITE_FAILED');
+    expect(error.message).toMatch(/no-such-folder.*checkpoint of epoch 3 \(ENOENT/);
   });
 });
