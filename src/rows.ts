@@ -29,6 +29,11 @@ export interface Row {
   readonly target?: Float32Array;
 }
 
+/** A row with its own copies of its values: for keeping a row past its `next` (see `Row.x`). */
+export function copyRow(row: Row): Row {
+  return row.target ? { ...row, x: row.x.slice(), target: row.target.slice() } : { ...row, x: row.x.slice() };
+}
+
 /** Rows packed row-major into one buffer, ready to be transferred to a worker. */
 export interface Batch {
   readonly rows: number;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { map, type Observable, type OperatorFunction, of } from 'rxjs';
-import type { Row, RowOrigin } from '../src/rows.js';
+import { copyRow, type Row, type RowOrigin } from '../src/rows.js';
 
 export const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 export const fixture = (name: string) => path.join(fixtures, name);
@@ -34,5 +34,5 @@ export function rowsOf(n: number, width = 3): Observable<Row> {
 
 /** Copies each row's values as it goes by: what a consumer that keeps rows does (readers reuse their memory). */
 export function keepRows(): OperatorFunction<Row, Row> {
-  return map((r) => (r.target ? { ...r, x: r.x.slice(), target: r.target.slice() } : { ...r, x: r.x.slice() }));
+  return map(copyRow);
 }

@@ -1,4 +1,4 @@
-import { defer, finalize, lastValueFrom, mergeMap, Observable, reduce, skip, take, takeWhile, tap, toArray } from 'rxjs';
+import { defer, finalize, lastValueFrom, map, mergeMap, Observable, reduce, skip, take, takeWhile, tap, toArray } from 'rxjs';
 import type { BackendChoice, BackendName } from '../backend.js';
 import type { LoadedPipeline } from '../config/load.js';
 import { AeflowError } from '../errors.js';
@@ -10,6 +10,7 @@ import { FlowControl } from '../sources/flowControl.js';
 import { Trainer } from '../workers/pool.js';
 import { resolveWorkers } from '../workers/workerCount.js';
 import { describeDataflow, rowStages, splitBatches, splitRows, stageContext } from './dataflow.js';
+import { copyRow } from '../rows.js';
 import { interpolate, latentGrid, priorSamples } from './generate.js';
 
 /**
@@ -131,11 +132,13 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
       });
 
       const count = config.snapshots.rows * config.snapshots.cols;
-      const preview = await lastValueFrom(splitRows(config, 'test').pipe(rowStages(config, stageContext(config, 'test', 0)), take(count), toArray()));
+      // Copied as they go by: a row's values may be a view into memory its source reuses for the next row.
+      const preview = await lastValueFrom(
+        splitRows(config, 'test').pipe(rowStages(config, stageContext(config, 'test', 0)), take(count), map(copyRow), toArray()),
+      );
       const width = preview[0].x.length;
-      // Copies: a source's rows are views into buffers it reuses once each row has been handled.
-      const inputs = preview.map((r) => r.x.slice());
-      const targets = preview.map((r, i) => r.target?.slice() ?? inputs[i]);
+      const inputs = preview.map((r) => r.x);
+      const targets = preview.map((r) => r.target ?? r.x);
       const snapshot = async (epoch: number, phase: string): Promise<Snapshot> => {
         const y = await t.reconstruct(pack(inputs, width), inputs.length, width);
         return { epoch, phase, inputs, targets, reconstructions: unpack(y, width) };

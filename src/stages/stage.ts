@@ -22,8 +22,9 @@ export interface StageDefinition<Options extends { type: string } = { type: stri
   readonly schema: z.ZodType<Options>;
   /**
    * `rows` stages map rows to rows; the `batch` stage turns rows into batches and comes last. A row's arrays
-   * are only valid while the stage handles it (after a shuffle they are views into its window, overwritten by
-   * the next row): a stage that keeps a row past its `next` copies the values, as `batchRows` does.
+   * are only valid while the stage handles it (they are views into a reader's buffer or the shuffle's window,
+   * overwritten by the next row): a stage that keeps a row past its `next` copies the values (`copyRow`), as
+   * the shuffle and `batchRows` do.
    */
   readonly output: 'rows' | 'batches';
   create(options: Options, context: StageContext): OperatorFunction<any, any>;
