@@ -90,7 +90,8 @@ export class RowBuilder {
     const origin = this.originValue as RowOrigin;
     const x = this.values;
     const found = this.found;
-    const count = readFields(buf, start, end, this.columns, this.featureOf, x, found);
+    let count = readIntegers(buf, start, end, this.columns, this.featureOf, x, found);
+    if (count === NOT_INTEGERS) count = readFields(buf, start, end, this.columns, this.featureOf, x, found);
     if (count < 0) return undefined;
     this.checkCount(count, line);
     // The first bad feature value, else a bad label.
@@ -225,6 +226,49 @@ function readFields(buf: Uint8Array, start: number, end: number, columns: number
     }
   }
   return column;
+}
+
+const NOT_INTEGERS = -2;
+
+/**
+ * readFields for the commonest record, every field an unsigned integer of 1 to 15 digits (pixels 0–255):
+ * the same values and field count, with less to check per byte. Returns NOT_INTEGERS at the first byte that is
+ * neither a digit nor a comma, and at an empty or over-long field: readFields then reads the record again.
+ */
+function readIntegers(buf: Uint8Array, start: number, end: number, columns: number, featureOf: Int32Array, x: Float32Array, found: Fields): number {
+  found.bad.fill(-1);
+  found.hasLabel = false;
+  let column = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = start; i < end; i++) {
+    const d = buf[i] - 48;
+    if (d >= 0 && d <= 9) {
+      value = value * 10 + d;
+      digits++;
+    } else if (d === -4 && digits > 0 && digits <= 15) {
+      // a comma (44) after a field
+      if (column < columns) storeInteger(column, value, featureOf, x, found);
+      column++;
+      value = 0;
+      digits = 0;
+    } else {
+      return NOT_INTEGERS;
+    }
+  }
+  if (digits === 0 || digits > 15) return NOT_INTEGERS;
+  if (column < columns) storeInteger(column, value, featureOf, x, found);
+  return column + 1;
+}
+
+function storeInteger(column: number, value: number, featureOf: Int32Array, x: Float32Array, found: Fields): void {
+  const f = featureOf[column];
+  if (f >= 0) {
+    x[f] = value;
+  } else {
+    found.label[0] = value;
+    found.hasLabel = true;
+  }
 }
 
 /** `Number(text)` of a field, with the CSV rules: blank, NaN and infinities are not numbers (NaN back). */

@@ -47,6 +47,10 @@ const corpus: Array<[string, string | Uint8Array]> = [
   ['Infinity', 'label,a,b\n1,2,-Infinity\n'],
   ['odd but numeric', 'label,a,b,c,d,e,f,g,h\n1, 12 ,1e3,0x10,-0,+5,.5,5.,-2.75\n'],
   ['long decimals', 'label,a,b\n1,0.12345678901234567,123456789012345678\n'],
+  // the integer fast path and where it hands over: 15 and 16 digits, leading zeros, a trailing comma
+  ['integers at the edges', 'label,a,b\n007,999999999999999,1234567890123456\n0,0,000\n1,2,3,\n'],
+  ['integers then a decimal', 'label,a,b\n1,2,3\n4,5.5,6\n7,8,-9\n'],
+  ['integers, too many', 'label,a,b\n1,2,3,4,5\n'],
   ['old mac line ends', 'label,a,b\r1,2,3\r4,5,6\r'],
   ['mixed line ends', 'label,a,b\n1,2,3\r\n4,5,6\n'],
   ['crlf then lf', 'label,a,b\r\n1,2,3\n4,5,6\r\n'],
