@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { AeflowError } from './errors.js';
+import { useNativeMatMul } from './models/nativeMatMul.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
@@ -10,6 +11,8 @@ const order: BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 export interface BackendSelection {
   readonly name: BackendName;
   readonly skipped: ReadonlyArray<{ name: BackendName; reason: string }>;
+  /** Whose matMul runs: `native avx512` (aeflow's native kernel on the WASM backend), else the backend's own. */
+  readonly matMul: string;
 }
 
 /**
@@ -25,7 +28,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendSelec
       await load(name);
       if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
       await tf.ready();
-      return { name, skipped };
+      return { name, skipped, matMul: matMulOf(name) };
     } catch (e) {
       skipped.push({ name, reason: firstLine(e) });
     }
@@ -38,6 +41,13 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendSelec
       ? '@tensorflow/tfjs-node needs libtensorflow, downloaded when it installs; use --backend auto to fall back to wasm'
       : 'use --backend auto',
   );
+}
+
+/** On WASM, the native matMul when it is built (`useNativeMatMul`); what runs matMuls, with why not native. */
+function matMulOf(name: BackendName): string {
+  if (name !== 'wasm') return name;
+  const native = useNativeMatMul();
+  return native.kernel ? `native ${native.kernel}` : `wasm (native: ${native.reason})`;
 }
 
 async function load(name: BackendName): Promise<void> {

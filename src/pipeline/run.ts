@@ -29,6 +29,8 @@ export interface Summary {
   pipeline: string;
   model: string;
   backend: string;
+  /** Whose matMul ran: `native avx512` (aeflow's native kernel on WASM), or the backend's own. */
+  matmul: string;
   workers: number;
   epochs: number;
   phases: string[];
@@ -144,6 +146,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     pipeline: loaded.name,
     model: config.model.type,
     backend: s?.backend ?? 'unknown',
+    matmul: s?.matMul ?? 'unknown',
     workers: s?.workers ?? 0,
     epochs: epochs.length,
     phases: s?.phases.map((p) => p.name) ?? [],

@@ -28,6 +28,7 @@ export type TrainingEvent =
       dataflow: string;
       backend: BackendName;
       skipped: Array<{ name: BackendName; reason: string }>;
+      matMul: string;
       workers: number;
       parameters: number;
       phases: Phase[];
@@ -126,6 +127,7 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
         dataflow: describeDataflow(config, model.describe(config.model), `x${workers} worker${workers === 1 ? '' : 's'}, ${t.backend}`),
         backend: t.backend,
         skipped: t.skipped,
+        matMul: t.matMul,
         workers,
         parameters: t.parameters,
         phases,

@@ -10,7 +10,9 @@ export function consoleSink(log: (line: string) => void, progress: ProgressBar):
       case 'start':
         log(`aeflow: ${e.pipeline}: ${e.dataflow}`);
         for (const s of e.skipped) log(`backend: ${s.name} unavailable (${s.reason})`);
-        log(`backend: ${e.backend}, ${e.workers} worker${e.workers === 1 ? '' : 's'}, ${e.parameters.toLocaleString('en-US')} parameters`);
+        log(
+          `backend: ${e.backend}${e.matMul === e.backend ? '' : ` (matMul: ${e.matMul})`}, ${e.workers} worker${e.workers === 1 ? '' : 's'}, ${e.parameters.toLocaleString('en-US')} parameters`,
+        );
         break;
       case 'phase':
         phased = true;

@@ -161,6 +161,8 @@ export class Trainer {
     readonly pool: WorkerPool,
     readonly backend: BackendName,
     readonly skipped: Array<{ name: BackendName; reason: string }>,
+    /** Whose matMul the workers run (see BackendSelection). */
+    readonly matMul: string,
     readonly parameters: number,
   ) {}
 
@@ -179,7 +181,7 @@ export class Trainer {
         ),
       );
       const first = results[0];
-      return new Trainer(pool, first.backend, first.skipped, first.parameters);
+      return new Trainer(pool, first.backend, first.skipped, first.matMul, first.parameters);
     } catch (e) {
       await pool.close();
       throw e;

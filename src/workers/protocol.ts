@@ -119,7 +119,7 @@ export interface StepResult {
 export interface Requests {
   init: {
     request: { backend: BackendChoice; model: ModelSpec; optimizer: OptimizerSpec; loss: LossName; replica: number; shared?: SharedTraining };
-    result: { backend: BackendName; skipped: Array<{ name: BackendName; reason: string }>; parameters: number };
+    result: { backend: BackendName; skipped: Array<{ name: BackendName; reason: string }>; matMul: string; parameters: number };
   };
   /** Starts a training phase: `layer` k trains greedy layer k alone, null the whole model; fresh optimizer state. */
   phase: { request: { layer: number | null }; result: Record<never, never> };

@@ -113,7 +113,7 @@ const handlers: Handlers = {
       training: startTraining(built, optimizer, shared),
     };
     const parameters = variablesOf(built.layers()).reduce((n, v) => n + v.size, 0);
-    return { backend: selection.name, skipped: [...selection.skipped], parameters };
+    return { backend: selection.name, skipped: [...selection.skipped], matMul: selection.matMul, parameters };
   },
 
   phase({ layer }) {

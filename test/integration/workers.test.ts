@@ -34,12 +34,14 @@ describe('data-parallel training', () => {
     expect(one.metrics[4].train_loss).toBeLessThan(one.metrics[0].train_loss);
   });
 
-  it('both replicas run Adam in the WebAssembly kernel, in the shared memory, and end with the same weights', async () => {
+  it('both replicas run Adam in the WebAssembly kernel, in the shared memory, and end with the same weights; they report their matMul', async () => {
     const spec = denseSpec({ encoder: [16, 8, 4], activation: 'sigmoid', init: 'torch' }, 0);
     const optimizer = { type: 'adam', learning_rate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
     const trainer = await Trainer.start({ workers: 2, backend: 'wasm', init: { model: spec, optimizer, loss: 'half-mse' } });
     try {
       expect(trainer.pool.size).toBe(2);
+      // the workers report whose matMul they run: the native kernel where it was built (CI requires it)
+      expect(trainer.matMul).toMatch(process.env.AEFLOW_REQUIRE_NATIVE === '1' ? /^native (avx512|portable)$/ : /^(native|wasm)/);
       expect((await trainer.memory(0)).optimizerLoop).toBeNull();
       const before = await trainer.weights(0);
       for (let i = 0; i < 3; i++)

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "aeflow_gemm",
+      "sources": ["gemm.cc"],
+      "cflags_cc": ["-O3", "-march=native"]
+    }
+  ]
+}

@@ -1,0 +1,118 @@
+// aeflow's native matMul: C = A·B for row-major float32 matrices, called by the WASM backend's BatchMatMul kernel
+// (src/models/nativeMatMul.ts) on views of the WASM heap. Built for the machine it runs on (-march=native) when
+// the package installs; where it cannot be built, training uses tfjs's own WASM matMul.
+//
+// With AVX-512: for each panel of 32 columns of B, blocks of 8 rows of A accumulate into 16 registers
+// (8 rows × 2 × 16 floats); each step over k loads two vectors of B's row k and broadcasts one value of each row
+// of A. The panel (K × 32 floats) stays in cache while every row block of A goes by. Column tails use masks.
+// Without AVX-512: the same loop order in plain C++, which the compiler vectorizes as the CPU allows.
+#include <node_api.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+template <int R>
+static inline void block(const float* a, const float* b, float* c, int K, int N, __mmask16 m0, __mmask16 m1) {
+  __m512 acc[R][2];
+  for (int r = 0; r < R; r++) {
+    acc[r][0] = _mm512_setzero_ps();
+    acc[r][1] = _mm512_setzero_ps();
+  }
+  for (int k = 0; k < K; k++) {
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, b + static_cast<size_t>(k) * N);
+    const __m512 b1 = _mm512_maskz_loadu_ps(m1, b + static_cast<size_t>(k) * N + 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) {
+      const __m512 x = _mm512_set1_ps(a[static_cast<size_t>(r) * K + k]);
+      acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    float* row = c + static_cast<size_t>(r) * N;
+    _mm512_mask_storeu_ps(row, m0, acc[r][0]);
+    if (m1) _mm512_mask_storeu_ps(row + 16, m1, acc[r][1]);
+  }
+}
+
+static const char* kKernel = "avx512";
+
+static void gemm(const float* A, const float* B, float* C, int M, int K, int N) {
+  for (int j0 = 0; j0 < N; j0 += 32) {
+    const int cols = N - j0 < 32 ? N - j0 : 32;
+    const __mmask16 m0 = cols >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << cols) - 1);
+    const __mmask16 m1 = cols >= 32 ? 0xFFFF : cols > 16 ? static_cast<__mmask16>((1u << (cols - 16)) - 1) : 0;
+    int i = 0;
+    for (; i + 8 <= M; i += 8) block<8>(A + static_cast<size_t>(i) * K, B + j0, C + static_cast<size_t>(i) * N + j0, K, N, m0, m1);
+    for (; i + 4 <= M; i += 4) block<4>(A + static_cast<size_t>(i) * K, B + j0, C + static_cast<size_t>(i) * N + j0, K, N, m0, m1);
+    for (; i < M; i++) block<1>(A + static_cast<size_t>(i) * K, B + j0, C + static_cast<size_t>(i) * N + j0, K, N, m0, m1);
+  }
+}
+#else
+static const char* kKernel = "portable";
+
+static void gemm(const float* A, const float* B, float* C, int M, int K, int N) {
+  for (int i = 0; i < M; i++) {
+    float* c = C + static_cast<size_t>(i) * N;
+    for (int j = 0; j < N; j++) c[j] = 0.0f;
+    for (int k = 0; k < K; k++) {
+      const float x = A[static_cast<size_t>(i) * K + k];
+      const float* b = B + static_cast<size_t>(k) * N;
+      for (int j = 0; j < N; j++) c[j] += x * b[j];
+    }
+  }
+}
+#endif
+
+static bool floats(napi_env env, napi_value v, float** data, size_t* length) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  napi_value buffer;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != napi_float32_array) return false;
+  *data = static_cast<float*>(raw);
+  return true;
+}
+
+static bool dimension(napi_env env, napi_value v, int32_t* out) {
+  return napi_get_value_int32(env, v, out) == napi_ok && *out >= 1;
+}
+
+// gemm(a, b, c, m, k, n): c (m × n) = a (m × k) · b (k × n); every argument checked, so a wrong call throws
+// instead of touching memory it does not own.
+static napi_value Gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *a, *b, *c;
+  size_t na, nb, nc;
+  int32_t m, k, n;
+  if (argc != 6 || !floats(env, argv[0], &a, &na) || !floats(env, argv[1], &b, &nb) || !floats(env, argv[2], &c, &nc) ||
+      !dimension(env, argv[3], &m) || !dimension(env, argv[4], &k) || !dimension(env, argv[5], &n)) {
+    napi_throw_type_error(env, nullptr, "gemm(a, b, c, m, k, n): three Float32Arrays and three positive integers");
+    return nullptr;
+  }
+  const size_t M = m, K = k, N = n;
+  if (na < M * K || nb < K * N || nc < M * N) {
+    napi_throw_range_error(env, nullptr, "gemm: an array is shorter than its m, k, n say");
+    return nullptr;
+  }
+  gemm(a, b, c, m, k, n);
+  return nullptr;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_value fn, kernel;
+  napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &fn);
+  napi_set_named_property(env, exports, "gemm", fn);
+  napi_create_string_utf8(env, kKernel, NAPI_AUTO_LENGTH, &kernel);
+  napi_set_named_property(env, exports, "kernel", kernel);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
