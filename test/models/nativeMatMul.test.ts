@@ -110,7 +110,7 @@ describe.skipIf(!native.gemm)('tfjs on WASM with the native matMul', () => {
     await selectBackend('wasm');
     const x = tf.tensor2d(random(20 * 30, 3), [20, 30]);
     const w = tf.tensor2d(random(30 * 10, 4), [30, 10]);
-    const f = (wv: tf.Tensor2D) => tf.sum(tf.sigmoid(tf.matMul(x, wv)));
+    const f = (wv: tf.Tensor) => tf.sum(tf.sigmoid(tf.matMul(x, wv as tf.Tensor2D)));
     const native = tf.grad(f)(w).dataSync();
     const expected = tf.tidy(() => {
       // the same gradient written out: xᵀ · (σ'(xw)), through transposed matMuls tfjs's own kernel runs
