@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -106,7 +107,27 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The build used -march=native: on another CPU without the same vector instructions (a build copied elsewhere)
+// the kernel would crash the process, so loading fails instead, with what to do.
+static const char* missingCpuFeature() {
+#if defined(__AVX512F__)
+  if (!__builtin_cpu_supports("avx512f")) return "avx512f";
+#endif
+#if defined(__AVX2__)
+  if (!__builtin_cpu_supports("avx2")) return "avx2";
+#endif
+#if defined(__FMA__)
+  if (!__builtin_cpu_supports("fma")) return "fma";
+#endif
+  return nullptr;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
+  if (const char* missing = missingCpuFeature()) {
+    const std::string message = std::string("aeflow_gemm was built for a CPU with ") + missing + ", which this one lacks: rebuild it here (npm run native)";
+    napi_throw_error(env, nullptr, message.c_str());
+    return nullptr;
+  }
   napi_value fn, kernel;
   napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &fn);
   napi_set_named_property(env, exports, "gemm", fn);
