@@ -48,6 +48,18 @@ const shapes: Array<[number, number, number]> = [
 ];
 
 describe('the native matMul', () => {
+  it('can be turned off, and says so (training then uses tfjs matMul)', () => {
+    const saved = process.env.AEFLOW_NATIVE_MATMUL;
+    process.env.AEFLOW_NATIVE_MATMUL = '0';
+    try {
+      expect(loadNativeGemm()).toEqual({ gemm: null, reason: 'off (AEFLOW_NATIVE_MATMUL=0)' });
+      expect(useNativeMatMul()).toEqual({ kernel: null, reason: 'off (AEFLOW_NATIVE_MATMUL=0)' });
+    } finally {
+      if (saved === undefined) delete process.env.AEFLOW_NATIVE_MATMUL;
+      else process.env.AEFLOW_NATIVE_MATMUL = saved;
+    }
+  });
+
   it('is built where the environment says it must be', () => {
     if (required) expect(native.reason).toBe('');
     expect(native.gemm !== null || native.reason !== '').toBe(true);
