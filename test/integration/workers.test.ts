@@ -61,6 +61,30 @@ describe('data-parallel training', () => {
     }
   });
 
+  it('trains with tfjs matMul when the native one is turned off, and says so', async () => {
+    const spec = denseSpec({ encoder: [16, 8, 4], activation: 'sigmoid', init: 'torch' }, 0);
+    const optimizer = { type: 'adam', learning_rate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+    const saved = process.env.AEFLOW_NATIVE_MATMUL;
+    process.env.AEFLOW_NATIVE_MATMUL = '0'; // worker threads start with a copy of this environment
+    const trainer = await Trainer.start({ workers: 1, backend: 'wasm', init: { model: spec, optimizer, loss: 'half-mse' } }).finally(() => {
+      if (saved === undefined) delete process.env.AEFLOW_NATIVE_MATMUL;
+      else process.env.AEFLOW_NATIVE_MATMUL = saved;
+    });
+    try {
+      expect(trainer.matMul).toBe('wasm (native: off (AEFLOW_NATIVE_MATMUL=0))');
+      const { loss } = await trainer.step(
+        Float32Array.from({ length: 10 * 16 }, (_, k) => (k % 255) / 255),
+        null,
+        10,
+        16,
+      );
+      expect(loss).toBeGreaterThan(0);
+      expect(Number.isFinite(loss)).toBe(true);
+    } finally {
+      await trainer.close();
+    }
+  });
+
   it('splits batches into even shares, none empty', () => {
     expect(splitRows(10, 3)).toEqual([
       [0, 4],
