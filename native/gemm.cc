@@ -5,7 +5,8 @@
 // With AVX-512: for each panel of 32 columns of B, blocks of 8 rows of A accumulate into 16 registers
 // (8 rows × 2 × 16 floats); each step over k loads two vectors of B's row k and broadcasts one value of each row
 // of A. The panel (K × 32 floats) stays in cache while every row block of A goes by. Column tails use masks.
-// Without AVX-512: the same loop order in plain C++, which the compiler vectorizes as the CPU allows.
+// With AVX2 and FMA only: the same scheme with 256-bit vectors. Without them: a plain loop, which aeflow
+// builds but does not use (tfjs's WebAssembly SIMD matMul is as fast; see useNativeMatMul).
 #include <node_api.h>
 
 #include <cstddef>
@@ -50,6 +51,52 @@ static void gemm(const float* A, const float* B, float* C, int M, int K, int N) 
     for (; i + 8 <= M; i += 8) block<8>(A + static_cast<size_t>(i) * K, B + j0, C + static_cast<size_t>(i) * N + j0, K, N, m0, m1);
     for (; i + 4 <= M; i += 4) block<4>(A + static_cast<size_t>(i) * K, B + j0, C + static_cast<size_t>(i) * N + j0, K, N, m0, m1);
     for (; i < M; i++) block<1>(A + static_cast<size_t>(i) * K, B + j0, C + static_cast<size_t>(i) * N + j0, K, N, m0, m1);
+  }
+}
+#elif defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+// The same scheme with 256-bit vectors: blocks of 8 rows × 16 columns in 16 ymm registers.
+static inline __m256i tailMask(int cols) {
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lanes);
+}
+
+template <int R>
+static inline void block(const float* a, const float* b, float* c, int K, int N, int cols) {
+  const __m256i m0 = tailMask(cols);
+  const __m256i m1 = tailMask(cols - 8);
+  __m256 acc[R][2];
+  for (int r = 0; r < R; r++) {
+    acc[r][0] = _mm256_setzero_ps();
+    acc[r][1] = _mm256_setzero_ps();
+  }
+  for (int k = 0; k < K; k++) {
+    const __m256 b0 = _mm256_maskload_ps(b + static_cast<size_t>(k) * N, m0);
+    const __m256 b1 = _mm256_maskload_ps(b + static_cast<size_t>(k) * N + 8, m1);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) {
+      const __m256 x = _mm256_broadcast_ss(a + static_cast<size_t>(r) * K + k);
+      acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    float* row = c + static_cast<size_t>(r) * N;
+    _mm256_maskstore_ps(row, m0, acc[r][0]);
+    if (cols > 8) _mm256_maskstore_ps(row + 8, m1, acc[r][1]);
+  }
+}
+
+static const char* kKernel = "avx2";
+
+static void gemm(const float* A, const float* B, float* C, int M, int K, int N) {
+  for (int j0 = 0; j0 < N; j0 += 16) {
+    const int cols = N - j0 < 16 ? N - j0 : 16;
+    int i = 0;
+    for (; i + 8 <= M; i += 8) block<8>(A + static_cast<size_t>(i) * K, B + j0, C + static_cast<size_t>(i) * N + j0, K, N, cols);
+    for (; i + 4 <= M; i += 4) block<4>(A + static_cast<size_t>(i) * K, B + j0, C + static_cast<size_t>(i) * N + j0, K, N, cols);
+    for (; i < M; i++) block<1>(A + static_cast<size_t>(i) * K, B + j0, C + static_cast<size_t>(i) * N + j0, K, N, cols);
   }
 }
 #else

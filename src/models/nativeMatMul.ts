@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 export interface NativeGemm {
   /** c (m × n) = a (m × k) · b (k × n), row-major; throws on arrays shorter than the sizes say. */
   gemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number): void;
-  /** `avx512`, or `portable` (plain C++ the compiler vectorized as the CPU allows). */
+  /** `avx512`, `avx2` (AVX2 and FMA), or `portable` (a plain loop: built, not used). */
   readonly kernel: string;
 }
 
@@ -37,13 +37,15 @@ interface WasmBackend {
  * Hands the WASM backend's plain matMuls of two float32 matrices to the native kernel, in this thread; matMuls
  * with transposes or batch dimensions, and other dtypes, stay with tfjs's own (the dense layers here transpose
  * explicitly, so their matMuls are all plain). tfjs's WASM matMul (XNNPACK in WebAssembly SIMD, 128-bit vectors,
- * no FMA) runs the reference shapes at ~30 GFLOP/s on this machine; the native one at ~95 with AVX-512
- * (`node bench/gemm.mjs`). Results differ from XNNPACK's in the last bits (a different summation order, fused
+ * no FMA) runs the reference shapes at ~28 GFLOP/s on this machine; the native one at ~110 with AVX-512, ~60
+ * with AVX2 (built with -mno-avx512f here) (`node bench/gemm.mjs`). Results differ from XNNPACK's in the last bits (a different summation order, fused
  * multiply-adds). Returns the kernel in use, or null with the reason it is not.
  */
 export function useNativeMatMul(): { kernel: string | null; reason: string } {
   const { gemm, reason } = loadNativeGemm();
   if (!gemm) return { kernel: null, reason };
+  // Without AVX2 and FMA the plain loop is no faster than tfjs's WebAssembly SIMD matMul.
+  if (gemm.kernel === 'portable') return { kernel: null, reason: 'this CPU has neither AVX-512 nor AVX2 with FMA' };
   if (tf.getBackend() !== 'wasm') return { kernel: null, reason: `backend is ${tf.getBackend()}` };
   const original = tf.getKernel('BatchMatMul', 'wasm');
   if (!original) return { kernel: null, reason: 'no BatchMatMul kernel to replace' };

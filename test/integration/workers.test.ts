@@ -41,7 +41,7 @@ describe('data-parallel training', () => {
     try {
       expect(trainer.pool.size).toBe(2);
       // the workers report whose matMul they run: the native kernel where it was built (CI requires it)
-      expect(trainer.matMul).toMatch(process.env.AEFLOW_REQUIRE_NATIVE === '1' ? /^native (avx512|portable)$/ : /^(native|wasm)/);
+      expect(trainer.matMul).toMatch(process.env.AEFLOW_REQUIRE_NATIVE === '1' ? /^native (avx512|avx2)$/ : /^(native|wasm)/);
       expect((await trainer.memory(0)).optimizerLoop).toBeNull();
       const before = await trainer.weights(0);
       for (let i = 0; i < 3; i++)

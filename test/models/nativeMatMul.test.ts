@@ -86,7 +86,7 @@ describe('the native matMul', () => {
   });
 });
 
-describe.skipIf(!native.gemm)('tfjs on WASM with the native matMul', () => {
+describe.skipIf(!native.gemm || native.gemm.kernel === 'portable')('tfjs on WASM with the native matMul', () => {
   afterAll(() => tf.disposeVariables());
 
   it("runs plain matMuls natively and leaves transposed and batched ones to tfjs's, all correct, nothing leaked", async () => {
