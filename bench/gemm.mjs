@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The matMul on the WASM backend, tfjs's own (XNNPACK in WebAssembly SIMD) against aeflow's native kernel
-// (native/gemm.cc), on the reference model's shapes (per worker, 128 rows): GFLOP/s of each, one thread.
+// (native/gemm.cc, each of its kernels this CPU runs), on the reference model's shapes (per worker, 128 rows):
+// GFLOP/s of each, one thread.
 //   npm run build && node bench/gemm.mjs
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../dist/backend.js';
@@ -24,7 +25,7 @@ const time = (f, reps) => {
   for (let i = 0; i < reps; i++) f();
   return (performance.now() - t) / reps;
 };
-console.log(`native matMul: ${gemm ? gemm.kernel : `unavailable: ${reason}`}`);
+console.log(`native matMul: ${gemm ? `${gemm.kernel} (every kernel this CPU runs below, GFLOP/s and x the wasm one)` : `unavailable: ${reason}`}`);
 for (const [m, k, n, what] of shapes) {
   const flops = 2 * m * k * n;
   const a = tf.randomUniform([m, k]);
@@ -37,8 +38,10 @@ for (const [m, k, n, what] of shapes) {
   let line = `${m}x${k} · ${k}x${n} (${what}): wasm ${(flops / wasm / 1e6).toFixed(1)} GFLOP/s`;
   if (gemm) {
     const [av, bv, cv] = [a.dataSync(), b.dataSync(), new Float32Array(m * n)];
-    const t = time(() => gemm.gemm(av, bv, cv, m, k, n), 200);
-    line += `, native ${(flops / t / 1e6).toFixed(1)} GFLOP/s (${(wasm / t).toFixed(1)}x)`;
+    for (const [name, kernel] of Object.entries(gemm.kernels)) {
+      const t = time(() => kernel(av, bv, cv, m, k, n), 200);
+      line += `, ${name} ${(flops / t / 1e6).toFixed(1)} (${(wasm / t).toFixed(1)}x)`;
+    }
   }
   console.log(line);
   tf.dispose([a, b]);

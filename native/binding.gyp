@@ -3,7 +3,7 @@
     {
       "target_name": "aeflow_gemm",
       "sources": ["gemm.cc"],
-      "cflags_cc": ["-O3", "-march=native"]
+      "cflags_cc": ["-O3", "-mtune=native"]
     }
   ]
 }

@@ -7,8 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 export interface NativeGemm {
   /** c (m × n) = a (m × k) · b (k × n), row-major; throws on arrays shorter than the sizes say. */
   gemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number): void;
-  /** `avx512`, `avx2` (AVX2 and FMA), or `portable` (a plain loop: built, not used). */
+  /** The best kernel this CPU runs: `avx512`, `avx2` (AVX2 and FMA), or `portable` (a plain loop: not used). */
   readonly kernel: string;
+  /** Every kernel this CPU runs, by name, each with gemm's signature (for tests and `bench/gemm.mjs`). */
+  readonly kernels: Readonly<Record<string, NativeGemm['gemm']>>;
 }
 
 const addon = fileURLToPath(new URL('../../native/build/Release/aeflow_gemm.node', import.meta.url));
@@ -37,8 +39,8 @@ interface WasmBackend {
  * Hands the WASM backend's plain matMuls of two float32 matrices to the native kernel, in this thread; matMuls
  * with transposes or batch dimensions, and other dtypes, stay with tfjs's own (the dense layers here transpose
  * explicitly, so their matMuls are all plain). tfjs's WASM matMul (XNNPACK in WebAssembly SIMD, 128-bit vectors,
- * no FMA) runs the reference shapes at ~28 GFLOP/s on this machine; the native one at ~110 with AVX-512, ~60
- * with AVX2 (built with -mno-avx512f here) (`node bench/gemm.mjs`). Results differ from XNNPACK's in the last bits (a different summation order, fused
+ * no FMA) runs the reference shapes at ~28 GFLOP/s on this machine; the native one at ~105 with AVX-512, ~60
+ * with AVX2 (`node bench/gemm.mjs`). Results differ from XNNPACK's in the last bits (a different summation order, fused
  * multiply-adds). Returns the kernel in use, or null with the reason it is not.
  */
 export function useNativeMatMul(): { kernel: string | null; reason: string } {

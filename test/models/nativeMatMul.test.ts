@@ -65,14 +65,19 @@ describe('the native matMul', () => {
     expect(native.gemm !== null || native.reason !== '').toBe(true);
   });
 
-  it.skipIf(!native.gemm)('multiplies within float32 rounding, on shapes around its blocks', () => {
-    const gemm = native.gemm!;
-    for (const [m, k, n] of shapes) {
-      const a = random(m * k, m);
-      const b = random(k * n, n);
-      const c = new Float32Array(m * n).fill(Number.NaN); // every element must be written
-      gemm.gemm(a, b, c, m, k, n);
-      expect(worstError(c, reference(a, b, m, k, n)), `${m}x${k}x${n}`).toBeLessThan(1e-6);
+  it.skipIf(!native.gemm)('every kernel this CPU runs multiplies within float32 rounding, on shapes around its blocks', () => {
+    const kernels = Object.entries(native.gemm!.kernels);
+    expect(kernels.map(([name]) => name)).toContain('portable');
+    expect(kernels[0][0]).toBe(native.gemm!.kernel); // the best first, and the one gemm runs
+    if (required) expect(kernels.map(([name]) => name)).toEqual(['avx512', 'avx2', 'portable']); // CI's CPUs have AVX-512
+    for (const [name, gemm] of kernels) {
+      for (const [m, k, n] of shapes) {
+        const a = random(m * k, m);
+        const b = random(k * n, n);
+        const c = new Float32Array(m * n).fill(Number.NaN); // every element must be written
+        gemm(a, b, c, m, k, n);
+        expect(worstError(c, reference(a, b, m, k, n)), `${name} ${m}x${k}x${n}`).toBeLessThan(1e-6);
+      }
     }
   });
 
