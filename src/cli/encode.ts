@@ -1,20 +1,22 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { concatMap, defer, finalize, lastValueFrom } from 'rxjs';
+import { defer, finalize, lastValueFrom, mergeMap } from 'rxjs';
 import type { BackendChoice } from '../backend.js';
 import { runSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
 import { batchRows } from '../operators/batchRows.js';
-import { normalize } from '../operators/normalize.js';
+import { type DataSource, dataRows, defaultCacheDir } from '../pipeline/dataflow.js';
+import { widthMismatch } from '../pipeline/passes.js';
 import { FeaturesCsv } from '../sinks/featuresCsv.js';
 import { BadRows } from '../sources/badRows.js';
-import { csvRows, csvShape } from '../sources/csv.js';
+import { csvShape } from '../sources/csv.js';
 import { FlowControl } from '../sources/flowControl.js';
-import { WorkerPool } from '../workers/pool.js';
+import { Inference } from '../workers/inference.js';
+import { resolveWorkers } from '../workers/workerCount.js';
 import { dataFlags, parseCommand, positiveInt } from './args.js';
 
 const usage =
-  'aeflow encode --model RUN/model --input X.csv --out features.csv [--label-column NAME|N|none] [--scale N|none] [--no-header] [--on-bad-row error|skip] [--batch N] [--backend B]';
+  'aeflow encode --model RUN/model --input X.csv --out features.csv [--label-column NAME|N|none] [--scale N|none] [--no-header] [--on-bad-row error|skip] [--batch N] [--workers N|auto] [--backend B]';
 
 /**
  * `aeflow encode`: stream a CSV through a saved encoder and write the codes, in input order, in bounded
@@ -33,6 +35,7 @@ export async function encodeCommand(argv: string[]): Promise<number> {
       'no-header': { type: 'boolean' },
       batch: { type: 'string' },
       backend: { type: 'string' },
+      workers: { type: 'string' },
       'on-bad-row': { type: 'string' },
     },
     usage,
@@ -56,40 +59,26 @@ export async function encodeCommand(argv: string[]): Promise<number> {
   const batch = positiveInt('--batch', values.batch) ?? 1000;
   const badRows = flags.onBadRow === 'skip' ? new BadRows() : undefined;
 
-  const pool = WorkerPool.create(1);
+  const source: DataSource = {
+    file: values.input,
+    header,
+    labelColumn,
+    scale,
+    onBadRow: flags.onBadRow,
+    parser: 'fast',
+    // One pass: read the row cache when training left one, but make none.
+    cache: { dir: defaultCacheDir(), maxBytes: 4096 * 1024 * 1024, write: false },
+  };
+  const backend = (values.backend as BackendChoice) ?? 'auto';
+  const workers = resolveWorkers(
+    values.workers === undefined || values.workers === 'auto' ? 'auto' : (positiveInt('--workers', values.workers) as number),
+    backend,
+  );
+  const inference = await Inference.start({ model: encoderDir, backend, workers });
   let features: FeaturesCsv | null = null;
   try {
-    const model = await pool.call(0, { kind: 'load', backend: (values.backend as BackendChoice) ?? 'auto', model: encoderDir });
-    const flow = new FlowControl(2);
-    const rows$ = csvRows(values.input, { header, labelColumn, flow, badRows }).pipe(normalize(scale, badRows), batchRows(batch));
-    let checked = false;
-    await lastValueFrom(
-      rows$.pipe(
-        concatMap((b) => {
-          if (!checked) {
-            checked = true;
-            if (b.cols !== model.inputs) {
-              throw new AeflowError(
-                'MODEL_INPUT_MISMATCH',
-                `${values.input} has ${b.cols} feature columns, the encoder takes ${model.inputs}`,
-                'check --label-column and that this is the data the model was trained on',
-              );
-            }
-            features = new FeaturesCsv(values.out as string, model.outputs, b.labels !== null);
-          }
-          flow.acquire();
-          const labels = b.labels;
-          return defer(async () => {
-            const { y, cols } = await pool.call(0, { kind: 'predict', x: b.x, target: null, rows: b.rows, cols: b.cols }, [b.x.buffer]);
-            await features!.write(y, cols, labels);
-          }).pipe(finalize(() => flow.release()));
-        }),
-      ),
-      { defaultValue: undefined },
-    );
-    const rows = await (features as FeaturesCsv | null)?.close();
-    features = null;
-    console.log(`encode: ${rows ?? 0} rows -> ${values.out} (${model.outputs} features each, ${model.backend} backend)`);
+    const rows = await encodeRows(inference, source, values.out as string, batch, badRows, (f) => (features = f));
+    console.log(`encode: ${rows} rows -> ${values.out} (${inference.codeSize} features each, ${inference.backend} backend)`);
     const skipped = badRows?.skipped;
     if (skipped && skipped.count > 0) {
       console.log(
@@ -100,7 +89,53 @@ export async function encodeCommand(argv: string[]): Promise<number> {
     await (features as FeaturesCsv | null)?.abort();
     throw e;
   } finally {
-    await pool.close();
+    await inference.close();
   }
   return 0;
+}
+
+/**
+ * Streams the rows through the encoder, batches spread over the workers, and writes the codes in input order:
+ * each batch waits for the one before it to be written.
+ */
+async function encodeRows(
+  inference: Inference,
+  source: DataSource,
+  out: string,
+  batch: number,
+  badRows: BadRows | undefined,
+  opened: (f: FeaturesCsv) => void,
+): Promise<number> {
+  const flow = new FlowControl(2 * inference.workers);
+  let features: FeaturesCsv | null = null;
+  let previous: Promise<void> = Promise.resolve();
+  await lastValueFrom(
+    dataRows(source, { flow, badRows }).pipe(
+      batchRows(batch, inference.allocate),
+      mergeMap((b) => {
+        if (b.cols !== inference.inputs) throw widthMismatch(source.file, b.cols, inference.inputs, 'encoder');
+        if (!features) {
+          features = new FeaturesCsv(out, inference.codeSize, b.labels !== null);
+          opened(features);
+        }
+        const f = features;
+        flow.acquire();
+        const coding = inference.encode(b.x, b.rows);
+        const before = previous;
+        previous = (async () => {
+          const z = await coding;
+          await before;
+          await f.write(z, inference.codeSize, b.labels);
+        })();
+        return defer(() => previous).pipe(
+          finalize(() => {
+            inference.release(b.x);
+            flow.release();
+          }),
+        );
+      }, 2 * inference.workers),
+    ),
+    { defaultValue: undefined },
+  );
+  return (await (features as FeaturesCsv | null)?.close()) ?? 0;
 }

@@ -3,12 +3,15 @@ import path from 'node:path';
 import type { BackendChoice } from '../backend.js';
 import { runSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
+import { type DataSource, defaultCacheDir } from '../pipeline/dataflow.js';
 import { evaluateModel } from '../pipeline/evaluate.js';
+import { ProgressBar } from '../sinks/progressBar.js';
+import { resolveWorkers } from '../workers/workerCount.js';
 import { writeReport } from '../sinks/report.js';
 import { dataFlags, parseCommand, positiveInt } from './args.js';
 
 const usage =
-  'aeflow evaluate --model RUN/model --train X.csv --test Y.csv [--out DIR] [--components K] [--percentile P] [--no-probes] [--label-column NAME|N|none] [--scale N|none] [--on-bad-row error|skip] [--batch N]';
+  'aeflow evaluate --model RUN/model --train X.csv --test Y.csv [--out DIR] [--components K] [--percentile P] [--test-rows N] [--no-probes] [--label-column NAME|N|none] [--scale N|none] [--on-bad-row error|skip] [--workers N|auto] [--backend B]';
 
 /**
  * `aeflow evaluate`: the model's test reconstruction against PCA with the same code size (fitted on the training
@@ -28,7 +31,8 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
       'label-column': { type: 'string' },
       scale: { type: 'string' },
       'on-bad-row': { type: 'string' },
-      batch: { type: 'string' },
+      'test-rows': { type: 'string' },
+      workers: { type: 'string' },
       backend: { type: 'string' },
       'no-probes': { type: 'boolean' },
     },
@@ -49,21 +53,32 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const { scale, labelColumn, onBadRow } = dataFlags(values, run);
 
   const out = path.resolve(values.out ?? path.dirname(path.resolve(values.model)));
-  const result = await evaluateModel({
-    model: path.resolve(values.model),
-    train: values.train,
-    test: values.test,
-    out,
-    components: positiveInt('--components', values.components),
-    percentile,
+  const backend = (values.backend as BackendChoice) ?? 'auto';
+  const source = (file: string): DataSource => ({
+    file,
     header: true,
     labelColumn,
     scale,
     onBadRow,
-    batch: positiveInt('--batch', values.batch) ?? 1000,
-    backend: (values.backend as BackendChoice) ?? 'auto',
-    probes: !values['no-probes'],
+    parser: 'fast',
+    // Every pass after the first over the training split reads the row cache (as training does).
+    cache: { dir: defaultCacheDir(), maxBytes: 4096 * 1024 * 1024 },
   });
+  const progress = new ProgressBar();
+  const result = await evaluateModel({
+    model: path.resolve(values.model),
+    train: source(values.train),
+    test: source(values.test),
+    out,
+    components: positiveInt('--components', values.components),
+    percentile,
+    testRows: positiveInt('--test-rows', values['test-rows']) ?? 10_000,
+    seed: 0,
+    backend,
+    workers: resolveWorkers(values.workers === 'auto' || values.workers === undefined ? 'auto' : (positiveInt('--workers', values.workers) as number), backend),
+    probes: !values['no-probes'],
+    progress: (stage) => progress.update({ label: stage.name, fraction: stage.fraction, rows: stage.rows }),
+  }).finally(() => progress.clear());
   const e = result.evaluation;
   const pad = (s: string) => s.padEnd(34);
   console.log(`evaluate: ${e.train_rows} training rows, ${e.test_rows} test rows, code size ${e.code_size}, ${e.backend} backend`);

@@ -135,6 +135,18 @@ const outputsSchema = z
   })
   .strict();
 
+const evaluateSchema = z
+  .object({
+    /**
+     * Test rows the probes, the latent map and the error histogram hold at most: a seeded uniform sample of a
+     * larger test split (the losses, the anomaly threshold and anomalies.csv cover every row).
+     */
+    test_rows: z.number().int().min(1).default(10_000),
+    /** Run the logistic and 5-NN probes (with labels). */
+    probes: z.boolean().default(true),
+  })
+  .strict();
+
 export const pipelineSchema = z
   .object({
     /** Shown in logs and the summary; the file name when left out. */
@@ -153,6 +165,7 @@ export const pipelineSchema = z
     cache: cacheSchema.prefault({}),
     checkpoints: checkpointsSchema.prefault({}),
     outputs: outputsSchema.prefault({}),
+    evaluate: evaluateSchema.prefault({}),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -68,12 +68,12 @@ const BLOCK_ROWS = 256;
  * @example
  * rows$.pipe(shuffleRows(10_000, deriveSeed(seed, 'shuffle', epoch)), batchRows(256))
  */
-export function shuffleRows(size: number, seed: number): OperatorFunction<Row, Row> {
+export function shuffleRows(size: number, seed: number, memory?: WindowMemory): OperatorFunction<Row, Row> {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`shuffle window must be an integer >= 1, got ${size}`);
   return (source) =>
     new Observable<Row>((subscriber) => {
       const random = new Random(seed);
-      const window = new RowWindow(size);
+      const window = new RowWindow(size, memory ?? new WindowMemory());
       const subscription = source.subscribe({
         next(row) {
           try {
@@ -107,6 +107,27 @@ export function shuffleRows(size: number, seed: number): OperatorFunction<Row, R
     });
 }
 
+/**
+ * The blocks a window's values live in. A window makes its own unless given one: passes one after another (an
+ * evaluation's) can then share one, instead of each allocating and dropping the window's ~30 MB, which
+ * fragmented the process's memory.
+ */
+export class WindowMemory {
+  private readonly blocks = new Map<string, Float32Array[]>();
+
+  /** The `n`-th block of `length` floats (made on first use), for values or targets. */
+  block(kind: 'x' | 'target', n: number, length: number): Float32Array {
+    const key = `${kind}:${length}`;
+    let list = this.blocks.get(key);
+    if (!list) {
+      list = [];
+      this.blocks.set(key, list);
+    }
+    while (list.length <= n) list.push(new Float32Array(length));
+    return list[n];
+  }
+}
+
 /** `size` rows' values and fields, by window position; positions map to slots of block memory. */
 class RowWindow {
   length = 0;
@@ -118,7 +139,12 @@ class RowWindow {
   private readonly xs: Float32Array[] = [];
   private readonly targets: Float32Array[] = [];
 
-  constructor(readonly size: number) {
+  private blocks = 0;
+
+  constructor(
+    readonly size: number,
+    private readonly memory: WindowMemory,
+  ) {
     this.slots = new Int32Array(size);
     this.fields = new Array(size);
   }
@@ -168,7 +194,8 @@ class RowWindow {
   private grow(slot: number): void {
     while (slot >= this.xs.length) {
       const rows = Math.min(BLOCK_ROWS, this.size - this.xs.length);
-      const block = { x: new Float32Array(rows * this.width), target: this.hasTarget ? new Float32Array(rows * this.width) : null };
+      const n = this.blocks++;
+      const block = { x: this.memory.block('x', n, rows * this.width), target: this.hasTarget ? this.memory.block('target', n, rows * this.width) : null };
       for (let r = 0; r < rows; r++) {
         this.xs.push(block.x.subarray(r * this.width, (r + 1) * this.width));
         if (block.target) this.targets.push(block.target.subarray(r * this.width, (r + 1) * this.width));

@@ -6,10 +6,26 @@ import { normalize } from '../operators/normalize.js';
 import type { Batch, Row } from '../rows.js';
 import { BadRows } from '../sources/badRows.js';
 import { csvRows } from '../sources/csv.js';
-import { type CacheOptions, cachedCsvRows } from '../sources/rowCache.js';
 import type { FlowControl } from '../sources/flowControl.js';
+import { type CacheOptions, cachedCsvRows } from '../sources/rowCache.js';
 import { stages } from '../stages/builtins.js';
 import type { StageContext } from '../stages/stage.js';
+
+/**
+ * How to read one CSV: what every pass over it shares, whether it trains, tests, evaluates or encodes. Built from
+ * a pipeline (`dataSource`) or from a run's settings and command-line flags (encode, evaluate).
+ */
+export interface DataSource {
+  readonly file: string;
+  readonly header: boolean;
+  readonly labelColumn: string | number | null;
+  /** Raw values must lie in [0, scale] and are divided by it; null: used as they are. */
+  readonly scale: number | null;
+  readonly onBadRow: 'error' | 'skip';
+  readonly parser: 'fast' | 'csv-parse';
+  /** The row cache, or null to always read the CSV. `write: false` reads a cache that exists but makes none. */
+  readonly cache: (CacheOptions & { readonly write?: boolean }) | null;
+}
 
 export interface PassOptions {
   /** Under `on_bad_row: skip`, where the pass counts the rows it skips. */
@@ -20,32 +36,57 @@ export interface PassOptions {
   readonly allocate?: (length: number) => Float32Array;
 }
 
-/** Rows of one split, parsed and normalized, streamed from its CSV. */
-export function splitRows(config: Pipeline, split: 'train' | 'test', options: PassOptions = {}): Observable<Row> {
-  const skip = config.data.on_bad_row === 'skip';
+/**
+ * The rows of one CSV, parsed and normalized: from the row cache when it holds the file, else from the CSV
+ * (writing the cache on the way unless told not to). Every pass of every command reads through here.
+ */
+export function dataRows(source: DataSource, options: PassOptions = {}): Observable<Row> {
+  const skip = source.onBadRow === 'skip';
   // Row-level skips (counted by the reader, or remembered by the row cache) and range skips are counted apart,
   // so a cached pass neither loses nor double-counts them; the pass's collector gets both.
   const report = skip ? (options.badRows ?? new BadRows()) : undefined;
   const rowLevel = skip ? new BadRows() : undefined;
   const csv = {
-    header: config.data.header,
-    labelColumn: config.data.label_column,
-    parser: config.data.parser,
+    header: source.header,
+    labelColumn: source.labelColumn,
+    parser: source.parser,
     flow: options.flow,
     progress: options.progress,
     badRows: rowLevel,
   };
-  const file = config.data[split];
-  const source = config.cache.enabled ? cachedCsvRows(file, csv, cacheOptions(config)) : csvRows(file, csv);
+  const rows$ = source.cache ? cachedCsvRows(source.file, csv, source.cache) : csvRows(source.file, csv);
   // Both readers emit row arrays that are theirs alone (views into memory they reuse once a row is handled; the
   // cache writer copies raw values before they go on), so normalize can scale them where they are.
-  const rows = source.pipe(normalize(config.data.scale, report, { inPlace: true }));
+  const rows = rows$.pipe(normalize(source.scale, report, { inPlace: true }));
   return report && rowLevel ? rows.pipe(finalize(() => report.merge(rowLevel.skipped))) : rows;
+}
+
+/** How the pipeline reads one of its splits. */
+export function dataSource(config: Pipeline, split: 'train' | 'test'): DataSource {
+  const { data } = config;
+  return {
+    file: data[split],
+    header: data.header,
+    labelColumn: data.label_column,
+    scale: data.scale,
+    onBadRow: data.on_bad_row,
+    parser: data.parser,
+    cache: config.cache.enabled ? cacheOptions(config) : null,
+  };
+}
+
+/** Rows of one split of the pipeline, parsed and normalized, streamed from its CSV or its row cache. */
+export function splitRows(config: Pipeline, split: 'train' | 'test', options: PassOptions = {}): Observable<Row> {
+  return dataRows(dataSource(config, split), options);
 }
 
 /** The pipeline's row cache: its folder (`.cache/aeflow` in the working folder by default) and size bound. */
 export function cacheOptions(config: Pipeline): CacheOptions {
-  return { dir: config.cache.dir ?? path.resolve('.cache', 'aeflow'), maxBytes: config.cache.max_size_mb * 1024 * 1024 };
+  return { dir: config.cache.dir ?? defaultCacheDir(), maxBytes: config.cache.max_size_mb * 1024 * 1024 };
+}
+
+export function defaultCacheDir(): string {
+  return path.resolve('.cache', 'aeflow');
 }
 
 /** The row stages of the pipeline (everything before `batch`), built for one pass. */

@@ -14,6 +14,7 @@ import type { BackendChoice } from '../backend.js';
 import { CheckpointWriter } from '../sinks/checkpoint.js';
 import { writeReport } from '../sinks/report.js';
 import type { SkippedRows } from '../sources/badRows.js';
+import { dataSource } from './dataflow.js';
 import { type EvaluationResult, evaluateModel } from './evaluate.js';
 import { type EpochEvent, type EpochRecord, type TrainingEvent, type TrainOptions, trainingEvents } from './train.js';
 
@@ -172,17 +173,15 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
       log('evaluating the model for the report: PCA baseline, probes, anomaly scores (outputs.evaluate: false skips this)…');
       evaluation = await evaluateModel({
         model: path.join(out, 'model'),
-        train: config.data.train,
-        test: config.data.test,
+        train: dataSource(config, 'train'),
+        test: dataSource(config, 'test'),
         out,
         percentile: 99,
-        header: config.data.header,
-        labelColumn: config.data.label_column,
-        scale: config.data.scale,
-        onBadRow: config.data.on_bad_row,
-        batch: config.train.eval_batch,
+        testRows: config.evaluate.test_rows,
+        seed: config.seed,
         backend: summary.backend as BackendChoice,
-        probes: true,
+        workers: summary.workers,
+        probes: config.evaluate.probes,
       });
       const e = evaluation.evaluation;
       log(

@@ -1,5 +1,6 @@
-import { createWriteStream, promises as fs } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream, promises as fs } from 'node:fs';
+import { CsvText } from './csvText.js';
 
 /**
  * Writes codes as CSV (`label,z1,…,zK`, the label column only when the input had labels), streaming, in the
@@ -8,6 +9,7 @@ import { once } from 'node:events';
 export class FeaturesCsv {
   private readonly partial: string;
   private readonly out;
+  private readonly text = new CsvText();
   private rows = 0;
 
   constructor(
@@ -23,14 +25,24 @@ export class FeaturesCsv {
 
   /** Appends `rows` codes of `cols` values each; waits when the disk is slower than the encoder. */
   async write(codes: Float32Array, cols: number, labels: Float32Array | null): Promise<void> {
-    let text = '';
+    const { text } = this;
     const n = codes.length / cols;
     for (let r = 0; r < n; r++) {
-      const row = Array.prototype.join.call(codes.subarray(r * cols, (r + 1) * cols), ',');
-      text += this.withLabels ? `${labels ? labels[r] : ''},${row}\n` : `${row}\n`;
+      if (this.withLabels) {
+        // A label is a number as the CSV held it; a row without one has an empty label.
+        const label = labels ? labels[r] : Number.NaN;
+        if (Number.isInteger(label)) text.int(label);
+        else if (!Number.isNaN(label)) text.number(label);
+        text.comma();
+      }
+      for (let j = 0; j < cols; j++) {
+        if (j > 0) text.comma();
+        text.number(codes[r * cols + j]);
+      }
+      text.newline();
     }
     this.rows += n;
-    if (!this.out.write(text)) await once(this.out, 'drain');
+    if (!this.out.write(text.take())) await once(this.out, 'drain');
   }
 
   async close(): Promise<number> {

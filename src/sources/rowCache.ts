@@ -14,8 +14,10 @@ export interface CacheOptions {
   readonly dir: string;
   /** Cached files beyond this many bytes are evicted, least recently used first. */
   readonly maxBytes: number;
-  /** Told where a pass reads from: the cache, or the CSV (writing the cache). */
+  /** Told where a pass reads from: the cache, or the CSV (writing the cache unless `write` is false). */
   readonly onSource?: (source: 'cache' | 'csv') => void;
+  /** false: read a cache that exists, but make none (a single pass, as `encode`'s, gains nothing from writing one). */
+  readonly write?: boolean;
 }
 
 interface CacheMeta {
@@ -42,11 +44,13 @@ interface CacheMeta {
  */
 export function cachedCsvRows(file: string, options: CsvOptions, cache: CacheOptions): Observable<Row> {
   return defer(async () => {
-    await fs.mkdir(cache.dir, { recursive: true });
+    const write = cache.write !== false;
+    if (write) await fs.mkdir(cache.dir, { recursive: true });
     const base = path.join(cache.dir, await cacheKey(file, options));
     const meta = await readMeta(base);
     cache.onSource?.(meta ? 'cache' : 'csv');
-    return meta ? readCached(file, base, meta, options) : writeThrough(file, base, options, cache);
+    if (meta) return readCached(file, base, meta, options);
+    return write ? writeThrough(file, base, options, cache) : csvRows(file, options);
   }).pipe(mergeAll());
 }
 

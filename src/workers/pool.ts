@@ -1,110 +1,12 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
 import type { BackendChoice, BackendName } from '../backend.js';
-import { AeflowError, fromSerialized } from '../errors.js';
 import { parameterCount } from '../models/layers.js';
 import { kernelMemory } from '../models/adamKernel.js';
-import {
-  type BatchPayload,
-  type Kind,
-  type Request,
-  type Requests,
-  type Response,
-  type SharedTraining,
-  type StepResult,
-  trainingFloats,
-  type WorkerMemory,
-} from './protocol.js';
+import { type BatchPayload, type Request, type Requests, type SharedTraining, type StepResult, trainingFloats, type WorkerMemory } from './protocol.js';
+import { BatchBuffers } from './batchBuffers.js';
+import { WorkerThreads } from './threads.js';
 
-/**
- * The trainer worker file. From compiled code it sits beside this file; when this module runs from source
- * (tests), the compiled worker in dist/ is used, since worker threads load plain JavaScript.
- */
-export function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const beside = path.join(path.dirname(here), 'trainer.worker.js');
-  if (here.endsWith('.js')) return beside;
-  const compiled = path.resolve(path.dirname(here), '../../dist/workers/trainer.worker.js');
-  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run \`npm run build\` first`);
-  return compiled;
-}
-
-/**
- * The worker threads of one run, created and torn down here. Each replica is its own single-thread piscina
- * pool, so every request for a replica reaches the thread that holds its model. One replica trains with
- * `step`; several split each batch and average their gradients through shared memory (see protocol.ts).
- */
-export class WorkerPool {
-  private closed = false;
-  private nextEval = 0;
-
-  private constructor(
-    private readonly pools: Piscina[],
-    private readonly signal?: AbortSignal,
-  ) {}
-
-  /**
-   * `heap` caps each worker's JavaScript heap (not its WASM memory, where the weights live); trainer workers set
-   * it (see Trainer.start).
-   */
-  static create(replicas: number, signal?: AbortSignal, heap?: { oldMb: number; youngMb: number }): WorkerPool {
-    const filename = workerFile();
-    const resourceLimits = heap && { maxOldGenerationSizeMb: heap.oldMb, maxYoungGenerationSizeMb: heap.youngMb };
-    const pools = Array.from({ length: replicas }, () => {
-      // Several tasks at a time per worker: the next batches wait in the worker's own queue while it trains on
-      // the current one, so the worker does not idle while the main thread gets round to sending one (it did,
-      // ~7 ms of every ~30 ms step, with one task at a time). Tasks still run one after another, in order.
-      const pool = new Piscina({ filename, minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 4, idleTimeout: Number.POSITIVE_INFINITY, resourceLimits });
-      // A worker that fails outside a task (while loading) also rejects the task waiting for it, which reports
-      // it; without a listener the pool's 'error' event would end the process with a stack trace.
-      pool.on('error', () => undefined);
-      return pool;
-    });
-    return new WorkerPool(pools, signal);
-  }
-
-  get size(): number {
-    return this.pools.length;
-  }
-
-  /** Sends one request to one replica; buffers named in `transfer` move to the worker. */
-  async call<K extends Kind>(replica: number, request: Request<K>, transfer: ArrayBufferLike[] = []): Promise<Requests[K]['result']> {
-    if (this.closed) throw new AeflowError('WORKER_FAILED', 'the workers were already stopped', 'this is a bug in aeflow');
-    let response: Response<K>;
-    try {
-      response = await this.pools[replica].run(request, { transferList: transfer as ArrayBuffer[], signal: this.signal ?? null });
-    } catch (e) {
-      if ((e as Error).name === 'AbortError') throw e;
-      throw new AeflowError(
-        'WORKER_FAILED',
-        `worker ${replica} failed during "${request.kind}": ${(e as Error).message}`,
-        'rerun with --verbose; if the worker ran out of memory, use smaller batches',
-      );
-    }
-    if (!response.ok) throw fromSerialized(response.error);
-    return response.result;
-  }
-
-  /** The same request on every replica (a fresh copy of its payload for each). */
-  broadcast<K extends Kind>(request: Request<K>): Promise<Array<Requests[K]['result']>> {
-    return Promise.all(this.pools.map((_, i) => this.call(i, request)));
-  }
-
-  /** A replica for work that needs no particular one (evaluation): all hold the same weights. */
-  anyReplica(): number {
-    const i = this.nextEval;
-    this.nextEval = (this.nextEval + 1) % this.pools.length;
-    return i;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await Promise.all(this.pools.map((p) => p.destroy()));
-  }
-}
+/** The trainer worker's threads. */
+export type WorkerPool = WorkerThreads<Requests>;
 
 /** A batch as a transferable payload: the buffers are moved, the caller must not use them afterwards. */
 export function payload(x: Float32Array, target: Float32Array | null, rows: number, cols: number): { batch: BatchPayload; transfer: ArrayBufferLike[] } {
@@ -118,37 +20,6 @@ export interface TrainerOptions {
   readonly backend: BackendChoice;
   readonly init: Omit<Requests['init']['request'], 'backend' | 'replica'>;
   readonly signal?: AbortSignal;
-}
-
-/**
- * Shared memory for batches on their way to the workers, reused: a batch is packed into a buffer from here (or
- * copied into one), and the buffer comes back when every replica has answered. As many buffers as batches in
- * flight; one that never comes back (a batch skipped or dropped) is simply collected.
- */
-class BatchBuffers {
-  private free: SharedArrayBuffer[] = [];
-  private readonly ours = new WeakSet<ArrayBufferLike>();
-
-  allocate(length: number): Float32Array {
-    let buffer = this.free.pop();
-    if (!buffer || buffer.byteLength < 4 * length) {
-      buffer = new SharedArrayBuffer(4 * length);
-      this.ours.add(buffer);
-    }
-    return new Float32Array(buffer, 0, length);
-  }
-
-  /** The values in one of these buffers: as they are when packed here, else a copy. */
-  take(values: Float32Array): Float32Array {
-    if (this.ours.has(values.buffer) && values.byteOffset === 0) return values;
-    const view = this.allocate(values.length);
-    view.set(values);
-    return view;
-  }
-
-  give(view: Float32Array): void {
-    this.free.push(view.buffer as SharedArrayBuffer);
-  }
 }
 
 /** One model trained by one or more replicas, seen from the main thread. */
@@ -172,7 +43,7 @@ export class Trainer {
     // generation of tens of MB, and an old one that, in data-parallel runs, grew by ~20 MB per 1,000 steps (a
     // replica blocked at the barrier seldom lets the collector finish). Capped: RSS 227 MB instead of 338 MB
     // after 3,000 steps with 2 workers (scratch measurement, reference model), at the same speed.
-    const pool = WorkerPool.create(options.workers, options.signal, { oldMb: 64, youngMb: 8 });
+    const pool = WorkerThreads.create<Requests>('trainer.worker', options.workers, { signal: options.signal, heap: { oldMb: 64, youngMb: 8 } });
     try {
       const shared = pool.size > 1 ? sharedTraining(pool.size, parameterCount(options.init.model)) : undefined;
       const results = await Promise.all(

@@ -80,18 +80,6 @@ export interface WorkerMemory {
   readonly optimizerLoop: 'kernel' | 'javascript' | null;
 }
 
-export interface ProbeRequest {
-  readonly train: Float32Array;
-  readonly trainLabels: Int32Array;
-  readonly test: Float32Array;
-  readonly testLabels: Int32Array;
-  readonly dims: number;
-  readonly classes: number;
-  readonly k: number;
-  readonly epochs: number;
-  readonly seed: number;
-}
-
 /**
  * A replica's training state, as plain arrays (checkpoints hold it). Kernels are inputs × units whatever layout
  * the backend trains in, so a checkpoint resumes on any backend.
@@ -134,19 +122,7 @@ export interface Requests {
   encode: { request: BatchPayload; result: { z: Float32Array; cols: number } };
   weights: { request: Record<never, never>; result: { weights: Float32Array[] } };
   save: { request: { dir: string }; result: { parts: string[] } };
-  /** Loads a saved LayersModel under a name (`as`, default "model"); a worker can hold several. */
-  load: { request: { backend: BackendChoice; model: string; as?: string }; result: { backend: BackendName; inputs: number; outputs: number } };
-  predict: { request: BatchPayload & { model?: string }; result: { y: Float32Array; cols: number } };
   memory: { request: Record<never, never>; result: WorkerMemory };
-  /** Σx and Σxxᵀ of a batch (for PCA fitted while the data streams). */
-  gram: { request: BatchPayload; result: { sum: Float32Array; outer: Float32Array } };
-  /** Each row's 0.5·mean squared reconstruction error under the loaded model. */
-  rowErrors: { request: BatchPayload & { model?: string }; result: { errors: Float32Array } };
-  /**
-   * Linear and nearest-neighbour probes of features: a softmax regression on standardized features and a
-   * k-nearest-neighbours vote (Euclidean), both scored on the test rows. Arrays are rows × dims, labels 0..classes-1.
-   */
-  probe: { request: ProbeRequest; result: { logistic: number; knn: number } };
   /** Everything training needs to go on exactly: weights, optimizer state, the model's random draws. */
   state: { request: Record<never, never>; result: ReplicaState };
   restore: { request: { state: ReplicaState }; result: Record<never, never> };

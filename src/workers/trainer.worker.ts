@@ -11,9 +11,9 @@ import { modelArtifacts, toLayersModel } from '../models/export.js';
 import { type LossName, reconstructionLoss } from '../models/losses.js';
 import { AdamKernel, kernelMemory } from '../models/adamKernel.js';
 import { FlatOptimizer } from '../models/optimizer.js';
+import { heapView } from '../models/heapView.js';
 import type { TrainableModel } from '../models/trainable.js';
-import { readLayersModel, writeLayersModel } from '../sinks/modelFiles.js';
-import { logisticProbe, knnProbe } from '../models/probes.js';
+import { writeLayersModel } from '../sinks/modelFiles.js';
 import { barrier } from './barrier.js';
 import { maybeFail } from './faults.js';
 import {
@@ -76,14 +76,6 @@ function startTraining(model: TrainableModel, spec: OptimizerSpec, shared: Share
 }
 
 let replica: Replica | null = null;
-/** Saved models loaded for encode / evaluate, by name. */
-const loaded = new Map<string, tf.LayersModel>();
-
-function loadedModel(name = 'model'): tf.LayersModel {
-  const model = loaded.get(name);
-  if (!model) throw new Error(`no model loaded as "${name}"`);
-  return model;
-}
 
 /** Entry point: one request in, one response out; errors travel as data so their codes survive. */
 export default async function handle(request: Request): Promise<Response> {
@@ -193,37 +185,6 @@ const handlers: Handlers = {
     return { parts: parts.map(([name]) => name) };
   },
 
-  async load({ backend, model, as = 'model' }) {
-    const selection = await selectBackend(backend);
-    const files = await readLayersModel(model);
-    loaded.get(as)?.dispose();
-    const layers = await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: files.modelTopology as tf.io.ModelArtifacts['modelTopology'],
-        weightSpecs: files.weightSpecs as tf.io.WeightsManifestEntry[],
-        weightData: files.weightData,
-      }),
-    );
-    loaded.set(as, layers);
-    const inputShape = layers.inputs[0].shape;
-    const outputShape = layers.outputs[0].shape;
-    if (inputShape.length !== 2 || outputShape.length !== 2) {
-      throw new AeflowError(
-        'MODEL_INPUT_MISMATCH',
-        `${model}: expected a model from rows to rows, got input ${JSON.stringify(inputShape)}`,
-        'pass an encoder written by `aeflow run`',
-      );
-    }
-    return { backend: selection.name, inputs: inputShape[1] as number, outputs: outputShape[1] as number };
-  },
-
-  predict(batch) {
-    const model = loadedModel(batch.model);
-    const y = tf.tidy(() => model.predict(inputs(batch)[0]) as tf.Tensor2D);
-    const cols = y.shape[1];
-    return { y: readArray(y), cols };
-  },
-
   state() {
     const r = current();
     const { layers, variables, optimizer } = r.training;
@@ -275,27 +236,6 @@ const handlers: Handlers = {
     return {};
   },
 
-  gram(batch) {
-    const [outer, sum] = tf.tidy(() => {
-      const x = inputs(batch)[0];
-      return [tf.matMul(tf.transpose(x), x), tf.sum(x, 0)];
-    });
-    return { outer: readArray(outer), sum: readArray(sum) };
-  },
-
-  rowErrors(batch) {
-    const model = loadedModel(batch.model);
-    const errors = tf.tidy(() => {
-      const x = inputs(batch)[0];
-      return tf.mul(0.5, tf.mean(tf.squaredDifference(model.predict(x) as tf.Tensor2D, x), 1));
-    });
-    return { errors: readArray(errors) };
-  },
-
-  probe(request) {
-    return { logistic: logisticProbe(request), knn: knnProbe(request) };
-  },
-
   memory() {
     const m = tf.memory();
     return { numTensors: m.numTensors, numBytes: m.numBytes, optimizerLoop: replica?.training.optimizer.lastStep ?? null };
@@ -335,7 +275,7 @@ function train(r: Replica, batch: BatchPayload & { shares?: readonly number[] },
     });
     let offset = 0;
     for (const v of variables) {
-      mine.set(valuesOf(named[v.name]), offset);
+      mine.set(heapView(named[v.name]), offset);
       offset += v.size;
     }
     tf.dispose(named);
@@ -353,16 +293,6 @@ function train(r: Replica, batch: BatchPayload & { shares?: readonly number[] },
   }
   setVariables(variables, split(params, variables));
   return result;
-}
-
-/**
- * A float32 tensor's values, to be read at once: on the WASM backend a view of its memory (no copy; it is
- * invalid once the tensor is disposed or tfjs allocates), elsewhere a copy. Every training step reads ~2 MB of
- * gradients: copies of them kept V8's garbage collector busy on its own threads (~15% of the CPU on 2 cores).
- */
-function valuesOf(t: tf.Tensor): Float32Array {
-  const backend = tf.backend() as Partial<{ typedArrayFromHeap(t: tf.TensorInfo): Float32Array }>;
-  return typeof backend.typedArrayFromHeap === 'function' ? backend.typedArrayFromHeap(t) : (t.dataSync() as Float32Array);
 }
 
 /** Sets variables from arrays of their sizes. */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aeflow } from '../cli/cli.js';
@@ -59,6 +59,77 @@ describe('aeflow evaluate (real worker, tiny CSVs)', () => {
     const e = JSON.parse(readFileSync(path.join(tmp.dir, 'full', 'evaluation.json'), 'utf8'));
     expect(e.pca_test_loss).toBeLessThan(1e-10);
     expect(e.probes).toBeNull();
+  });
+
+  it('holds a bounded sample of a large test split: what it keeps does not grow with the file, and anomalies.csv has every row', () => {
+    const lines = readFileSync(fixture('tiny_test.csv'), 'utf8').trim().split('\n');
+    const held = (copies: number) => {
+      const file = path.join(tmp.dir, `test-x${copies}.csv`);
+      writeFileSync(file, [lines[0], ...Array.from({ length: copies }, () => lines.slice(1)).flat()].join('\n') + '\n');
+      const out = path.join(tmp.dir, `held-x${copies}`);
+      const r = aeflow([
+        'evaluate',
+        '--model',
+        path.join(run, 'model'),
+        '--train',
+        fixture('tiny_train.csv'),
+        '--test',
+        file,
+        '--out',
+        out,
+        '--test-rows',
+        '50',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const e = JSON.parse(readFileSync(path.join(out, 'evaluation.json'), 'utf8'));
+      expect(readFileSync(path.join(out, 'anomalies.csv'), 'utf8').trim().split('\n')).toHaveLength(32 * copies + 1);
+      return e;
+    };
+    const small = held(4);
+    const large = held(40);
+    for (const [e, rows] of [
+      [small, 128],
+      [large, 1280],
+    ] as const) {
+      expect(e.test_rows).toBe(rows);
+      expect(e.sample).toMatchObject({ held: 50, of: rows, complete: false });
+      expect(e.probes.test_rows).toBe(50);
+    }
+    expect(small.sample.bytes).toBeGreaterThan(50 * 16 * 4);
+    expect(large.sample.bytes).toBe(small.sample.bytes);
+  });
+
+  it('the anomaly threshold from the sketch lies within its stated bound of the exact percentile of the training errors', () => {
+    // With the training split as the test split, anomalies.csv holds every training row's error.
+    const out = path.join(tmp.dir, 'threshold');
+    const r = aeflow([
+      'evaluate',
+      '--model',
+      path.join(run, 'model'),
+      '--train',
+      fixture('tiny_train.csv'),
+      '--test',
+      fixture('tiny_train.csv'),
+      '--out',
+      out,
+      '--percentile',
+      '80',
+      '--no-probes',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const e = JSON.parse(readFileSync(path.join(out, 'evaluation.json'), 'utf8'));
+    const errors = readFileSync(path.join(out, 'anomalies.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.split(',')[3]))
+      .sort((a, b) => a - b);
+    expect(errors).toHaveLength(96);
+    // The sketch's rank: the 0.8·(n − 1)-th smallest.
+    const exact = errors[Math.floor(0.8 * (errors.length - 1))];
+    expect(e.anomaly.relative_accuracy).toBe(0.01);
+    expect(Math.abs(e.anomaly.threshold - exact)).toBeLessThanOrEqual(0.01 * exact);
+    expect(e.anomaly.threshold).not.toBe(errors[errors.length - 1]);
   });
 
   it('bad arguments and a wrong width are clear errors', () => {

@@ -1,0 +1,285 @@
+/**
+ * The inference worker (piscina task file): a saved model's encoder and decoder, and the evaluation's work on
+ * them: statistics for PCA, reconstruction errors, and the probes' state. Tensors live here; every tensor a
+ * task creates is disposed before it returns (the probes' held queries are disposed by `probeEnd`).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../backend.js';
+import { AeflowError, type SerializedError } from '../errors.js';
+import { DenseStack } from '../models/denseStack.js';
+import { heapView } from '../models/heapView.js';
+import { StreamingNeighbours } from '../models/nearestNeighbours.js';
+import { SoftmaxRegression } from '../models/softmaxRegression.js';
+import { readLayersModel } from '../sinks/modelFiles.js';
+import { maybeFail } from './faults.js';
+import {
+  type FeatureSet,
+  featureSets,
+  type InferenceKind,
+  type InferenceRequest,
+  type InferenceRequests,
+  type InferenceResponse,
+  type Rows,
+} from './inferenceProtocol.js';
+
+interface Pca {
+  readonly mean: tf.Tensor1D;
+  readonly components: tf.Tensor2D;
+  readonly transposed: tf.Tensor2D;
+}
+
+interface Probes {
+  /** This worker's queries as each feature set, for both probes. */
+  readonly queries: Record<FeatureSet, tf.Tensor2D>;
+  readonly neighbours: Record<FeatureSet, StreamingNeighbours>;
+  readonly logistic: Map<FeatureSet, SoftmaxRegression>;
+}
+
+let encoder: DenseStack | null = null;
+let decoder: DenseStack | null = null;
+let pca: Pca | null = null;
+let statistics: Statistics | null = null;
+let probes: Probes | null = null;
+
+/** Entry point: one request in, one response out; errors travel as data so their codes survive. */
+export default async function handle(request: InferenceRequest): Promise<InferenceResponse> {
+  try {
+    maybeFail(request.kind);
+    const result = await (handlers[request.kind] as (r: InferenceRequest) => unknown)(request);
+    return { ok: true, result } as InferenceResponse;
+  } catch (e) {
+    return { ok: false, error: serialize(e) };
+  }
+}
+
+type Handlers = {
+  [K in InferenceKind]: (request: InferenceRequest<K>) => Promise<InferenceRequests[K]['result']> | InferenceRequests[K]['result'];
+};
+
+const handlers: Handlers = {
+  async load({ backend, model }) {
+    const selection = await selectBackend(backend);
+    encoder?.dispose();
+    decoder?.dispose();
+    const run = existsSync(path.join(model, 'encoder', 'model.json'));
+    encoder = await loadStack(run ? path.join(model, 'encoder') : model);
+    decoder = run && existsSync(path.join(model, 'decoder', 'model.json')) ? await loadStack(path.join(model, 'decoder')) : null;
+    return { backend: selection.name, matMul: selection.matMul, inputs: encoder.inputs, code: encoder.outputs, decoder: decoder !== null };
+  },
+
+  encode(rows) {
+    const z = tf.tidy(() => stack(encoder, 'encoder').apply(tensorOf(rows)));
+    return { z: read(z) };
+  },
+
+  errors(rows) {
+    const [errors, codes] = tf.tidy(() => {
+      const x = tensorOf(rows);
+      const z = stack(encoder, 'encoder').apply(x);
+      if (rows.collect) {
+        statistics ??= new Statistics(rows.cols, z.shape[1]);
+        statistics.add(x, z);
+      }
+      return [halfMsePerRow(stack(decoder, 'decoder').apply(z), x), z];
+    });
+    codes.dispose();
+    return { errors: read(errors) };
+  },
+
+  statistics() {
+    const result = statistics?.result() ?? null;
+    statistics = null;
+    return result;
+  },
+
+  setPca({ mean, components, k }) {
+    if (pca) tf.dispose([pca.mean, pca.components, pca.transposed]);
+    const d = mean.length;
+    const w = tf.tensor2d(components, [d, k]);
+    pca = { mean: tf.tensor1d(mean), components: w, transposed: tf.transpose(w) };
+    return {};
+  },
+
+  score(rows) {
+    const p = pcaOf();
+    const [errors, pcaErrors, codes] = tf.tidy(() => {
+      const x = tensorOf(rows);
+      const z = stack(encoder, 'encoder').apply(x);
+      const centred = tf.sub(x, p.mean) as tf.Tensor2D;
+      const rebuilt = tf.matMul(tf.matMul(centred, p.components), p.transposed) as tf.Tensor2D;
+      return [halfMsePerRow(stack(decoder, 'decoder').apply(z), x), halfMsePerRow(rebuilt, centred), z];
+    });
+    return { errors: read(errors), pcaErrors: read(pcaErrors), codes: read(codes) };
+  },
+
+  probeStart({ queries, rows, k, logistic }) {
+    endProbes();
+    const x = tf.tensor2d(queries, [rows, stack(encoder, 'encoder').inputs]);
+    const held = { raw: x, pca: features(x, 'pca'), model: features(x, 'model') };
+    const neighbours = {} as Record<FeatureSet, StreamingNeighbours>;
+    for (const set of featureSets) neighbours[set] = new StreamingNeighbours(held[set], k);
+    probes = { queries: held, neighbours, logistic: new Map(logistic.map(({ set, options }) => [set, new SoftmaxRegression(options)])) };
+    return {};
+  },
+
+  probeBatch(batch) {
+    const p = probesOf();
+    tf.tidy(() => {
+      const x = tensorOf(batch);
+      for (const set of featureSets) {
+        const model = batch.logistic ? p.logistic.get(set) : undefined;
+        if (!batch.neighbours && !model) continue;
+        const f = features(x, set);
+        if (batch.neighbours) p.neighbours[set].add(f, batch.labels, batch.indices);
+        if (model) logisticSteps(model, f, batch.labels);
+      }
+    });
+    return {};
+  },
+
+  votes() {
+    const p = probesOf();
+    return { raw: p.neighbours.raw.vote(), pca: p.neighbours.pca.vote(), model: p.neighbours.model.vote() };
+  },
+
+  logisticWeights({ set }) {
+    const model = probesOf().logistic.get(set);
+    if (!model) throw new Error(`no logistic probe of ${set} features here`);
+    return { weights: model.weights() };
+  },
+
+  logisticPredict({ set, weights, options }) {
+    const p = probesOf();
+    const model = p.logistic.get(set) ?? new SoftmaxRegression(options);
+    try {
+      return { predicted: model.predict(p.queries[set], weights) };
+    } finally {
+      if (!p.logistic.has(set)) model.dispose();
+    }
+  },
+
+  probeEnd() {
+    endProbes();
+    return {};
+  },
+
+  memory() {
+    const m = tf.memory();
+    return { numTensors: m.numTensors, numBytes: m.numBytes };
+  },
+};
+
+/** Rows per step of a logistic probe: each training batch is cut into steps of this size. */
+const LOGISTIC_BATCH = 256;
+
+function logisticSteps(model: SoftmaxRegression, f: tf.Tensor2D, labels: Int32Array): void {
+  const rows = f.shape[0];
+  for (let start = 0; start < rows; start += LOGISTIC_BATCH) {
+    const n = Math.min(LOGISTIC_BATCH, rows - start);
+    tf.tidy(() => model.step(tf.slice(f, [start, 0], [n, -1]) as tf.Tensor2D, labels.subarray(start, start + n)));
+  }
+}
+
+/** The features of rows: the rows themselves, their PCA codes, or the model's codes. */
+function features(x: tf.Tensor2D, set: FeatureSet): tf.Tensor2D {
+  if (set === 'raw') return x;
+  if (set === 'model') return stack(encoder, 'encoder').apply(x);
+  const p = pcaOf();
+  return tf.tidy(() => tf.matMul(tf.sub(x, p.mean), p.components));
+}
+
+/** Σx, Σxxᵀ, Σz and Σz² of the rows seen, in float64 (each batch's products are float32). */
+class Statistics {
+  rows = 0;
+  private readonly sum: Float64Array;
+  private readonly outer: Float64Array;
+  private readonly codeSum: Float64Array;
+  private readonly codeSquares: Float64Array;
+
+  constructor(d: number, c: number) {
+    this.sum = new Float64Array(d);
+    this.outer = new Float64Array(d * d);
+    this.codeSum = new Float64Array(c);
+    this.codeSquares = new Float64Array(c);
+  }
+
+  add(x: tf.Tensor2D, z: tf.Tensor2D): void {
+    const [outer, sum, codeSum, codeSquares] = tf.tidy(() => [tf.matMul(tf.transpose(x), x), tf.sum(x, 0), tf.sum(z, 0), tf.sum(tf.square(z), 0)]);
+    addInto(this.outer, heapView(outer));
+    addInto(this.sum, heapView(sum));
+    addInto(this.codeSum, heapView(codeSum));
+    addInto(this.codeSquares, heapView(codeSquares));
+    tf.dispose([outer, sum, codeSum, codeSquares]);
+    this.rows += x.shape[0];
+  }
+
+  result() {
+    return { rows: this.rows, sum: this.sum, outer: this.outer, codeSum: this.codeSum, codeSquares: this.codeSquares };
+  }
+}
+
+function addInto(total: Float64Array, part: Float32Array): void {
+  for (let i = 0; i < total.length; i++) total[i] += part[i];
+}
+
+async function loadStack(dir: string): Promise<DenseStack> {
+  const files = await readLayersModel(dir);
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: files.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+      weightSpecs: files.weightSpecs as tf.io.WeightsManifestEntry[],
+      weightData: files.weightData,
+    }),
+  );
+  try {
+    return DenseStack.fromLayersModel(model, dir);
+  } finally {
+    model.dispose();
+  }
+}
+
+function halfMsePerRow(y: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor1D {
+  return tf.mul(0.5, tf.mean(tf.squaredDifference(y, x), 1));
+}
+
+function tensorOf(rows: Rows): tf.Tensor2D {
+  return tf.tensor2d(rows.x.subarray(0, rows.rows * rows.cols), [rows.rows, rows.cols]);
+}
+
+function stack(s: DenseStack | null, name: string): DenseStack {
+  if (!s) {
+    throw new AeflowError('MODEL_NOT_FOUND', `the worker has no ${name} loaded`, `pass the model folder of a run (RUN/model), which holds ${name}/`);
+  }
+  return s;
+}
+
+function pcaOf(): Pca {
+  if (!pca) throw new Error('no PCA set (setPca)');
+  return pca;
+}
+
+function probesOf(): Probes {
+  if (!probes) throw new Error('no probes started (probeStart)');
+  return probes;
+}
+
+function endProbes(): void {
+  if (!probes) return;
+  for (const model of probes.logistic.values()) model.dispose();
+  tf.dispose(Object.values(probes.queries));
+  probes = null;
+}
+
+function read(t: tf.Tensor): Float32Array {
+  const data = t.dataSync() as Float32Array;
+  t.dispose();
+  return data;
+}
+
+function serialize(e: unknown): SerializedError {
+  if (e instanceof AeflowError) return e.toJSON();
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { code: 'WORKER_FAILED', message: `worker: ${err.message}`, hint: 'rerun with --verbose and report the stack', stack: err.stack };
+}
