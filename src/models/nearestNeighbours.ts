@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { heapView } from './heapView.js';
+import { loadNativeGemm, type NativeGemm } from './nativeMatMul.js';
 
-/** Reference rows per matrix product: 5,000 queries × 256 rows of products are 5 MB. */
+/** Reference rows per matrix product: 256 rows × 5,000 queries of products are 5 MB. */
 const REFERENCE_SLICE = 256;
 
 /**
@@ -11,63 +12,89 @@ const REFERENCE_SLICE = 256;
  * a query, so the ranking needs only ‖x‖² − 2·q·x. Ties in distance go to the reference row that comes first in
  * the file (its index), so the result does not depend on the order the rows stream in.
  *
+ * The queries stay where the caller holds them (the evaluation's shared memory: no copy), and aeflow's native
+ * matMul multiplies them with each transposed slice of reference rows in place; they take no room in the WASM
+ * heap, which never shrinks and grows by copying itself. Without the native matMul, tfjs multiplies.
+ *
  * @example
- * const knn = new StreamingNeighbours(testRows, 5); // testRows: a tf.Tensor2D the caller keeps and disposes
- * for (const batch of training) knn.add(batchTensor, batchLabels, batchIndices);
+ * const knn = new StreamingNeighbours(queries, 10_000, 784, 5);
+ * for (const batch of training) knn.add(batch.x, batch.rows, batchLabels, batchIndices);
  * const predicted = knn.vote();
  */
 export class StreamingNeighbours {
-  readonly rows: number;
   /** Per query, the k best scores so far, ascending (Infinity while fewer were seen). */
   private readonly scores: Float32Array;
   private readonly indices: Int32Array;
   private readonly labels: Int32Array;
+  private readonly gemm: NativeGemm | null;
+  /** The products of one slice (queries × reference rows), and the slice transposed, reused. */
+  private readonly products: Float32Array;
+  private readonly sliceT: Float32Array;
+  private readonly norms = new Float32Array(REFERENCE_SLICE);
+  /** The queries as a tensor, for tfjs's matMul when there is no native one. */
+  private queriesTensor: tf.Tensor2D | null = null;
 
   constructor(
-    private readonly queries: tf.Tensor2D,
+    /** rows × dims, row-major. */
+    private readonly queries: Float32Array,
+    readonly rows: number,
+    readonly dims: number,
     readonly k: number,
   ) {
-    const rows = queries.shape[0];
-    this.rows = rows;
     this.scores = new Float32Array(rows * k).fill(Number.POSITIVE_INFINITY);
     this.indices = new Int32Array(rows * k).fill(-1);
     this.labels = new Int32Array(rows * k).fill(-1);
+    // The portable kernel is no faster than tfjs's WASM matMul (see useNativeMatMul).
+    const native = loadNativeGemm().gemm;
+    this.gemm = native && native.kernel !== 'portable' ? native : null;
+    this.products = new Float32Array(this.gemm ? REFERENCE_SLICE * rows : 0);
+    this.sliceT = new Float32Array(this.gemm ? REFERENCE_SLICE * dims : 0);
   }
 
-  /** Streams one batch of reference rows (rows × dims) past the queries; `indices` place them in their file. */
-  add(x: tf.Tensor2D, labels: Int32Array, indices: Int32Array): void {
-    const rows = x.shape[0];
-    // A slice of the batch at a time: the products (queries × slice) are the largest thing a worker holds.
-    for (let start = 0; start < rows; start += REFERENCE_SLICE) {
-      const n = Math.min(REFERENCE_SLICE, rows - start);
-      const [xt, norms] = tf.tidy(() => {
-        const part = n === rows ? x : tf.slice(x, [start, 0], [n, -1]);
-        return [tf.transpose(part), tf.sum(tf.square(part), 1)];
-      });
-      const products = tf.matMul(this.queries, xt as tf.Tensor2D);
-      try {
-        const xn = norms.dataSync() as Float32Array;
-        this.merge(heapView(products), xn, labels.subarray(start, start + n), indices.subarray(start, start + n));
-      } finally {
-        tf.dispose([xt, norms, products]);
+  /** Streams `n` reference rows (n × dims, row-major) past the queries; `indices` place them in their file. */
+  add(x: Float32Array, n: number, labels: Int32Array, indices: Int32Array): void {
+    const { dims } = this;
+    for (let start = 0; start < n; start += REFERENCE_SLICE) {
+      const count = Math.min(REFERENCE_SLICE, n - start);
+      const slice = x.subarray(start * dims, (start + count) * dims);
+      for (let j = 0; j < count; j++) {
+        let s = 0;
+        for (let i = j * dims; i < (j + 1) * dims; i++) s += slice[i] * slice[i];
+        this.norms[j] = s;
       }
+      this.multiply(slice, count, (products) => this.merge(products, count, labels.subarray(start), indices.subarray(start)));
     }
   }
 
-  /** Merges the products (queries × batch) into every query's best list. */
-  private merge(products: Float32Array, xn: Float32Array, labels: Int32Array, indices: Int32Array): void {
-    const { k, scores } = this;
-    const n = xn.length;
+  /** Hands `merge` the products of the queries with `count` reference rows (rows × count). */
+  private multiply(slice: Float32Array, count: number, merge: (products: Float32Array) => void): void {
+    const { dims, rows } = this;
+    if (this.gemm) {
+      const t = this.sliceT;
+      for (let j = 0; j < count; j++) for (let i = 0; i < dims; i++) t[i * count + j] = slice[j * dims + i];
+      this.gemm.gemm(this.queries.subarray(0, rows * dims), t, this.products, rows, dims, count);
+      merge(this.products);
+      return;
+    }
+    this.queriesTensor ??= tf.tensor2d(this.queries.subarray(0, rows * dims), [rows, dims]);
+    const queries = this.queriesTensor;
+    const products = tf.tidy(() => tf.matMul(queries, tf.transpose(tf.tensor2d(slice, [count, dims]))));
+    try {
+      merge(heapView(products));
+    } finally {
+      products.dispose();
+    }
+  }
+
+  /** Merges the products (queries × reference rows) into every query's best list. */
+  private merge(products: Float32Array, count: number, labels: Int32Array, indices: Int32Array): void {
+    const { k, scores, norms } = this;
     for (let q = 0; q < this.rows; q++) {
-      const base = q * k;
-      const row = q * n;
-      let worst = scores[base + k - 1];
-      for (let j = 0; j < n; j++) {
-        const s = xn[j] - 2 * products[row + j];
-        if (s < worst || (s === worst && indices[j] < this.indices[base + k - 1])) {
-          this.insert(base, s, indices[j], labels[j]);
-          worst = scores[base + k - 1];
-        }
+      const row = q * count;
+      const last = q * k + k - 1;
+      for (let j = 0; j < count; j++) {
+        const s = norms[j] - 2 * products[row + j];
+        if (s < scores[last] || (s === scores[last] && indices[j] < this.indices[last])) this.insert(q * k, s, indices[j], labels[j]);
       }
     }
   }
@@ -121,5 +148,10 @@ export class StreamingNeighbours {
       predicted[q] = best;
     }
     return predicted;
+  }
+
+  dispose(): void {
+    this.queriesTensor?.dispose();
+    this.queriesTensor = null;
   }
 }

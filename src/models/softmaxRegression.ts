@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { heapView } from './heapView.js';
 
 export interface SoftmaxRegressionOptions {
   readonly dims: number;
@@ -19,20 +20,30 @@ export interface SoftmaxRegressionOptions {
  * Multinomial logistic regression on standardized features, trained by mini-batch passes over rows that stream
  * by (the linear probe of `aeflow evaluate`). Adam with a cosine-decayed rate and an average of the late
  * iterates: for a convex objective this ends close to its optimum in a few passes, which is what a full-batch
- * solver such as scikit-learn's L-BFGS reaches, without holding the rows. Tensors are made and disposed per step;
- * the weights live in plain arrays.
+ * solver such as scikit-learn's L-BFGS reaches, without holding the rows.
+ *
+ * The weights W (dims × classes, of the standardized features z = (x − μ)·s) live in plain arrays. Each step
+ * folds the standardization into them, logits = x·(s∘W) + (b − μ·(s∘W)), so the tensors work on the raw rows
+ * as they come: two matrix products (x·W′ and gᵀ·x, both plain, on the native matMul) and a softmax, with no
+ * transposed or elementwise pass over the rows.
  */
 export class SoftmaxRegression {
   private readonly size: number;
-  /** Weights (dims × classes) then biases (classes), flat; Adam's moments and the average alike. */
+  /** W then b, flat: W row-major dims × classes. Adam's moments and the average alike. */
   private readonly params: Float32Array;
   private readonly m: Float32Array;
   private readonly v: Float32Array;
   private readonly average: Float32Array;
   private averaged = 0;
   private t = 0;
-  private readonly shift: tf.Tensor1D;
-  private readonly scale: tf.Tensor1D;
+  private readonly scale: Float32Array;
+  /**
+   * Scratch for every step, reused: a new array per step (three of ~31 KB for 784 features) is memory that the
+   * worker's allocator holds on to until a collection, and the worker grew by ~60 MB over the probes.
+   */
+  private readonly grad: Float32Array;
+  private readonly folded: Float32Array;
+  private readonly bias: Float32Array;
 
   constructor(private readonly options: SoftmaxRegressionOptions) {
     const { dims, classes } = options;
@@ -41,8 +52,10 @@ export class SoftmaxRegression {
     this.m = new Float32Array(this.size);
     this.v = new Float32Array(this.size);
     this.average = new Float32Array(this.size);
-    this.shift = tf.tensor1d(options.mean);
-    this.scale = tf.tensor1d(Float32Array.from(options.std, (s) => (s > 0 ? 1 / s : 1)));
+    this.scale = Float32Array.from(options.std, (s) => (s > 0 ? 1 / s : 1));
+    this.grad = new Float32Array(this.size);
+    this.folded = new Float32Array(dims * classes);
+    this.bias = new Float32Array(classes);
   }
 
   get steps(): number {
@@ -51,20 +64,54 @@ export class SoftmaxRegression {
 
   /** One step on a batch of raw features (rows × dims) and their class indices (0..classes−1). */
   step(x: tf.Tensor2D, labels: Int32Array): void {
-    const { dims, classes, l2 } = this.options;
+    this.update(this.gradient(x, labels));
+  }
+
+  /** The objective's gradient at the current weights on a batch: W's (dims × classes), then b's (valid until the next step). */
+  gradient(x: tf.Tensor2D, labels: Int32Array): Float32Array {
+    const { dims, classes } = this.options;
     const rows = x.shape[0];
-    const weights = this.params.subarray(0, dims * classes);
-    const gradient = tf.tidy(() => {
-      const z = this.standardize(x);
-      const p = tf.softmax(tf.add(tf.matMul(z, tf.tensor2d(weights, [dims, classes])), tf.tensor1d(this.params.subarray(dims * classes))));
-      const g = tf.div(tf.sub(p, tf.oneHot(tf.tensor1d(labels, 'int32'), classes)), rows) as tf.Tensor2D;
-      // zᵀ explicitly: a transposed matMul would not run in the native kernel.
-      return tf.concat([tf.reshape(tf.matMul(tf.transpose(z), g), [-1]), tf.sum(g, 0)]);
+    const [gx, gsum] = tf.tidy(() => {
+      const g = tf.div(tf.sub(this.probabilities(x, this.params), tf.oneHot(tf.tensor1d(labels, 'int32'), classes)), rows);
+      return [tf.matMul(tf.transpose(g), x), tf.sum(g, 0)];
     });
-    const grad = gradient.dataSync() as Float32Array;
-    gradient.dispose();
-    for (let i = 0; i < dims * classes; i++) grad[i] += l2 * weights[i];
-    this.update(grad);
+    // ∂/∂W[j][c] = s_j·(Σ_r g[r][c]·x[r][j] − μ_j·Σ_r g[r][c]) + l2·W[j][c];  ∂/∂b[c] = Σ_r g[r][c].
+    const { mean, l2 } = this.options;
+    const { grad } = this;
+    try {
+      const products = heapView(gx);
+      const sums = heapView(gsum);
+      for (let j = 0; j < dims; j++) {
+        for (let c = 0; c < classes; c++)
+          grad[j * classes + c] = this.scale[j] * (products[c * dims + j] - mean[j] * sums[c]) + l2 * this.params[j * classes + c];
+      }
+      grad.set(sums, dims * classes);
+    } finally {
+      tf.dispose([gx, gsum]);
+    }
+    return grad;
+  }
+
+  /** Softmax of the logits of raw rows under weights `w` (W then b, of the standardized features). */
+  private probabilities(x: tf.Tensor2D, w: Float32Array): tf.Tensor2D {
+    const { dims, classes } = this.options;
+    const { folded, bias } = this.fold(w);
+    return tf.softmax(tf.add(tf.matMul(x, tf.tensor2d(folded, [dims, classes])), tf.tensor1d(bias)));
+  }
+
+  /** W′ = s∘W and b′ = b − μ·W′: the weights for raw rows (in scratch arrays, valid until the next call). */
+  private fold(w: Float32Array): { folded: Float32Array; bias: Float32Array } {
+    const { dims, classes, mean } = this.options;
+    const { folded, bias } = this;
+    bias.set(w.subarray(dims * classes));
+    for (let j = 0; j < dims; j++) {
+      for (let c = 0; c < classes; c++) {
+        const v = this.scale[j] * w[j * classes + c];
+        folded[j * classes + c] = v;
+        bias[c] -= mean[j] * v;
+      }
+    }
+    return { folded, bias };
   }
 
   /** Adam's update with the scheduled rate, then the running average once averaging has begun. */
@@ -96,26 +143,35 @@ export class SoftmaxRegression {
 
   /** Predicted classes of rows × dims raw features, with `weights` (default: this model's). */
   predict(x: tf.Tensor2D, weights: Float32Array = this.weights()): Int32Array {
-    const { dims, classes } = this.options;
-    const predicted = tf.tidy(() =>
-      tf.argMax(
-        tf.add(
-          tf.matMul(this.standardize(x), tf.tensor2d(weights.subarray(0, dims * classes), [dims, classes])),
-          tf.tensor1d(weights.subarray(dims * classes)),
-        ),
-        1,
-      ),
-    );
+    const predicted = tf.tidy(() => tf.argMax(this.probabilities(x, weights), 1));
     const out = Int32Array.from(predicted.dataSync());
     predicted.dispose();
     return out;
   }
 
-  private standardize(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.mul(tf.sub(x, this.shift), this.scale);
+  /**
+   * Predicted classes of rows × dims raw features in plain memory (the probes' held queries), with `weights`:
+   * JavaScript, once per evaluation, so the rows need no room in the WASM heap.
+   */
+  predictRows(x: Float32Array, rows: number, weights: Float32Array = this.weights()): Int32Array {
+    const { dims, classes } = this.options;
+    const { folded, bias } = this.fold(weights);
+    const logits = new Float64Array(classes);
+    const predicted = new Int32Array(rows);
+    for (let q = 0; q < rows; q++) {
+      logits.set(bias);
+      for (let j = 0; j < dims; j++) {
+        const v = x[q * dims + j];
+        if (v === 0) continue;
+        for (let c = 0; c < classes; c++) logits[c] += v * folded[j * classes + c];
+      }
+      let best = 0;
+      for (let c = 1; c < classes; c++) if (logits[c] > logits[best]) best = c;
+      predicted[q] = best;
+    }
+    return predicted;
   }
 
-  dispose(): void {
-    tf.dispose([this.shift, this.scale]);
-  }
+  /** Nothing held in tensors between steps. */
+  dispose(): void {}
 }

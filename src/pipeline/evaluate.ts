@@ -8,6 +8,8 @@ import { deriveSeed } from '../random.js';
 import { AnomaliesCsv } from '../sinks/anomaliesCsv.js';
 import { BadRows, type SkippedRows } from '../sources/badRows.js';
 import { Inference } from '../workers/inference.js';
+import type { InferenceRequests } from '../workers/inferenceProtocol.js';
+import type { WorkerThreads } from '../workers/threads.js';
 import type { DataSource } from './dataflow.js';
 import { type HeldTestRows, holdTestRows, latentPoints } from './heldRows.js';
 import { type EvaluationStage, streamBatches, type TrainingPass } from './passes.js';
@@ -32,6 +34,8 @@ export interface EvaluateOptions {
   readonly seed: number;
   readonly backend: BackendChoice;
   readonly workers: number;
+  /** Threads to evaluate in (a run's trainer's, handed over), instead of new ones. */
+  readonly threads?: WorkerThreads<InferenceRequests>;
   readonly probes: boolean;
   /** Told what the evaluation is doing, for a progress bar. */
   readonly progress?: (stage: EvaluationStage) => void;
@@ -87,13 +91,14 @@ export interface EvaluationResult {
  */
 export async function evaluateModel(options: EvaluateOptions): Promise<EvaluationResult> {
   const started = performance.now();
-  const inference = await Inference.start({ model: options.model, backend: options.backend, workers: options.workers });
+  const inference = await Inference.start({ model: options.model, backend: options.backend, workers: options.workers, threads: options.threads });
   try {
     if (!inference.hasDecoder) {
       throw new AeflowError('MODEL_NOT_FOUND', `${options.model}: no decoder/ beside encoder/`, 'pass the model folder of a run (RUN/model)');
     }
+    const components = Math.min(options.components ?? inference.codeSize, inference.inputs);
     const train = await trainingPass(inference, options);
-    const pca = Pca.fromSums(train.statistics.sum, train.statistics.outer, train.statistics.rows, options.components ?? inference.codeSize);
+    const pca = Pca.fromSums(train.statistics.sum, train.statistics.outer, train.statistics.rows, components);
     await inference.setPca(Float32Array.from(pca.mean), Float32Array.from(pca.components), pca.k);
     const threshold = train.sketch.getValueAtQuantile(options.percentile / 100);
     const trained = performance.now();
@@ -154,7 +159,13 @@ async function testPass(inference: Inference, options: EvaluateOptions, threshol
   const file = path.join(options.out, 'anomalies.csv');
   await fs.mkdir(options.out, { recursive: true });
   const csv = new AnomaliesCsv(file);
-  const held = holdTestRows(options.testRows, inference.inputs, inference.codeSize, deriveSeed(options.seed, 'evaluate', 'test-sample'));
+  const held = holdTestRows(
+    options.testRows,
+    inference.inputs,
+    inference.codeSize,
+    deriveSeed(options.seed, 'evaluate', 'test-sample'),
+    await testRowsAtMost(options.test, inference.inputs),
+  );
   const badRows = new BadRows();
   let modelSum = 0;
   let pcaSum = 0;
@@ -187,6 +198,11 @@ async function testPass(inference: Inference, options: EvaluateOptions, threshol
     throw e;
   }
   return { file, held: held.done(), modelSum, pcaSum, rows, flagged, skipped: badRows.skipped };
+}
+
+/** An upper bound on the test split's rows from its size: a CSV row takes at least two bytes per value (a digit, a comma). */
+async function testRowsAtMost(test: DataSource, inputs: number): Promise<number> {
+  return Math.ceil((await fs.stat(test.file)).size / (2 * inputs));
 }
 
 function seconds(from: number, to: number): number {

@@ -5,11 +5,8 @@ import { Reservoir } from './reservoir.js';
 /** The test rows an evaluation holds: all of them, or a seeded uniform sample of at most `capacity`. */
 export interface HeldTestRows {
   readonly rows: number;
-  /**
-   * rows × inputs, normalized as the model sees them, in shared memory: the probes' workers read their shares in
-   * place, and the probes then drop it (see runProbes).
-   */
-  x: Float32Array;
+  /** rows × inputs, normalized as the model sees them, in shared memory: the probes' workers read their shares in place. */
+  readonly x: Float32Array;
   /** One per row, NaN where a row has none. */
   readonly labels: Float32Array;
   /** Whether every held row has a label. */
@@ -23,12 +20,14 @@ export interface HeldTestRows {
 
 /**
  * Holds test rows as they stream by (values before they go to a worker, errors and codes when it answers), in
- * preallocated arrays of `capacity` rows: memory set by the capacity, not the file.
+ * arrays of at most `capacity` rows: memory set by the capacity, not the file. `atMost` bounds the rows the split
+ * can have (from its size in bytes): the arrays start that large, since each growth leaves a copy for the
+ * collector (growing by doubling to 10,000 rows of 784 values left ~50 MB of them).
  */
-export function holdTestRows(capacity: number, inputs: number, codeSize: number, seed: number) {
+export function holdTestRows(capacity: number, inputs: number, codeSize: number, seed: number, atMost = 1024) {
   const reservoir = new Reservoir(capacity, seed);
-  // Grown as rows arrive, up to the capacity: a small test split costs only its own rows.
-  let size = Math.min(capacity, 1024);
+  // Grown as rows arrive if `atMost` was too low, up to the capacity.
+  let size = Math.max(1, Math.min(capacity, atMost));
   let x: Float32Array<ArrayBufferLike> = resized(new Float32Array(0), size * inputs, 0, true);
   let labels: Float32Array<ArrayBufferLike> = new Float32Array(size).fill(Number.NaN);
   let errors: Float32Array<ArrayBufferLike> = new Float32Array(size);

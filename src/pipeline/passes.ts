@@ -11,7 +11,7 @@ import type { RowStatistics } from '../workers/inferenceProtocol.js';
 import { type DataSource, dataRows } from './dataflow.js';
 
 /** Rows per request to a worker. Large, so that each batch's matrix products run at full speed. */
-const BATCH = 1024;
+const BATCH = 512;
 
 /** A pass of the evaluation, and how far it has come. */
 export interface EvaluationStage {

@@ -3,7 +3,7 @@ import { WindowMemory } from '../operators/shuffleWindow.js';
 import type { SoftmaxRegressionOptions } from '../models/softmaxRegression.js';
 import { deriveSeed } from '../random.js';
 import type { Inference } from '../workers/inference.js';
-import { type FeatureSet, featureSets } from '../workers/inferenceProtocol.js';
+import { type FeatureSet, featureSets, PROBE_STEP_ROWS } from '../workers/inferenceProtocol.js';
 import type { DataSource } from './dataflow.js';
 import { type EvaluationStage, streamBatches, type TrainingPass } from './passes.js';
 import type { HeldTestRows } from './heldRows.js';
@@ -16,8 +16,6 @@ export interface ProbeScores {
 
 /** Neighbours that vote. */
 const K = 5;
-/** Rows per logistic step. */
-const STEP_ROWS = 256;
 /** Passes of the logistic probes over the training split: at most this many, fewer for a large split. */
 const MAX_PASSES = 10;
 /** Steps the logistic probes take at least (more passes over a small split). */
@@ -29,7 +27,7 @@ const MIN_STEPS = 2000;
  */
 const LEARNING_RATE = 0.1;
 /** The shuffle window of the logistic probes' passes (the training CSV may be sorted by label). */
-const SHUFFLE_WINDOW = 10_000;
+const SHUFFLE_WINDOW = 4096;
 
 export interface ProbeSettings {
   readonly seed: number;
@@ -58,7 +56,7 @@ export async function runProbes(
   const classes = found.classes as number[];
   const index = new Map(classes.map((v, i) => [v, i]));
   const rows = found.statistics.rows;
-  const stepsPerPass = Math.ceil(rows / STEP_ROWS);
+  const stepsPerPass = Math.ceil(rows / PROBE_STEP_ROWS);
   const passes = Math.min(MAX_PASSES, Math.max(1, Math.ceil(MIN_STEPS / stepsPerPass)));
   const options = logisticOptions(found, pca, classes.length, passes * stepsPerPass);
   const owners = owned(inference.workers);
@@ -67,8 +65,6 @@ export async function runProbes(
     K,
     owners.map((sets) => sets.map((set) => ({ set, options: options[set] }))),
   );
-  // The workers hold the rows now; nothing after this reads them here.
-  held.x = new Float32Array(0);
   const memory = new WindowMemory();
   try {
     for (let pass = 1; pass <= passes; pass++) {

@@ -14,6 +14,8 @@ import type { BackendChoice } from '../backend.js';
 import { CheckpointWriter } from '../sinks/checkpoint.js';
 import { writeReport } from '../sinks/report.js';
 import type { SkippedRows } from '../sources/badRows.js';
+import type { InferenceRequests } from '../workers/inferenceProtocol.js';
+import type { WorkerThreads } from '../workers/threads.js';
 import { dataSource } from './dataflow.js';
 import { type EvaluationResult, evaluateModel } from './evaluate.js';
 import { type EpochEvent, type EpochRecord, type TrainingEvent, type TrainOptions, trainingEvents } from './train.js';
@@ -121,6 +123,8 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     throw e;
   }
   const outputs: Record<string, string> = { metrics: metrics.file, snapshots, pipeline: pipelineFile };
+  const evaluates = config.outputs.report && config.outputs.evaluate && config.outputs.save_model;
+  let threads: WorkerThreads<InferenceRequests> | undefined;
   try {
     outputs.comparison = path.join(out, 'comparison.png');
     writePng(outputs.comparison, comparisonImage(end.final, shape));
@@ -136,8 +140,10 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     }
     // Last, so a checkpoint that could not be written costs nothing else.
     await checkpoints.settled();
+    // The evaluation loads the saved model in the threads that trained it (TensorFlow.js loaded, memory grown).
+    if (evaluates) threads = await end.trainer.handOver();
   } finally {
-    await end.trainer.close();
+    if (!threads) await end.trainer.close();
   }
 
   const last = epochs[epochs.length - 1];
@@ -166,10 +172,15 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     outputs: { ...outputs, summary: path.join(out, 'summary.json') },
     finished_at: new Date().toISOString(),
   };
-  writeFileSync(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  try {
+    writeFileSync(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  } catch (e) {
+    await threads?.close();
+    throw e;
+  }
   if (config.outputs.report) {
     let evaluation: EvaluationResult | null = null;
-    if (config.outputs.evaluate && config.outputs.save_model) {
+    if (evaluates) {
       log('evaluating the model for the report: PCA baseline, probes, anomaly scores (outputs.evaluate: false skips this)…');
       evaluation = await evaluateModel({
         model: path.join(out, 'model'),
@@ -181,6 +192,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
         seed: config.seed,
         backend: summary.backend as BackendChoice,
         workers: summary.workers,
+        threads,
         probes: config.evaluate.probes,
       });
       const e = evaluation.evaluation;

@@ -10,6 +10,8 @@ export interface InferenceOptions {
   readonly backend: BackendChoice;
   readonly workers: number;
   readonly signal?: AbortSignal;
+  /** Threads to load the model in (a trainer's, handed over), instead of new ones. */
+  readonly threads?: WorkerThreads<InferenceRequests>;
 }
 
 /**
@@ -32,7 +34,8 @@ export class Inference {
 
   static async start(options: InferenceOptions): Promise<Inference> {
     // Capped as the trainer's (see Trainer.start): tensors live in WASM memory, the JavaScript heap holds little.
-    const threads = WorkerThreads.create<InferenceRequests>('inference.worker', options.workers, { signal: options.signal, heap: { oldMb: 64, youngMb: 8 } });
+    const threads =
+      options.threads ?? WorkerThreads.create<InferenceRequests>('infer', options.workers, { signal: options.signal, heap: { oldMb: 64, youngMb: 8 } });
     try {
       const [first] = await threads.broadcast({ kind: 'load', backend: options.backend, model: options.model });
       return new Inference(threads, first.backend, first.matMul, first.inputs, first.code, first.decoder);

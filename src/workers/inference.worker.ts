@@ -21,6 +21,7 @@ import {
   type InferenceRequest,
   type InferenceRequests,
   type InferenceResponse,
+  PROBE_STEP_ROWS,
   type Rows,
 } from './inferenceProtocol.js';
 
@@ -31,8 +32,9 @@ interface Pca {
 }
 
 interface Probes {
-  /** This worker's queries as each feature set, for both probes. */
-  readonly queries: Record<FeatureSet, tf.Tensor2D>;
+  /** This worker's queries as each feature set (rows × features): the raw rows in place, their codes here. */
+  readonly queries: Record<FeatureSet, Float32Array>;
+  readonly rows: number;
   readonly neighbours: Record<FeatureSet, StreamingNeighbours>;
   readonly logistic: Map<FeatureSet, SoftmaxRegression>;
 }
@@ -104,38 +106,55 @@ const handlers: Handlers = {
 
   score(rows) {
     const p = pcaOf();
-    const [errors, pcaErrors, codes] = tf.tidy(() => {
-      const x = tensorOf(rows);
-      const z = stack(encoder, 'encoder').apply(x);
-      const centred = tf.sub(x, p.mean) as tf.Tensor2D;
-      const rebuilt = tf.matMul(tf.matMul(centred, p.components), p.transposed) as tf.Tensor2D;
-      return [halfMsePerRow(stack(decoder, 'decoder').apply(z), x), halfMsePerRow(rebuilt, centred), z];
-    });
-    return { errors: read(errors), pcaErrors: read(pcaErrors), codes: read(codes) };
+    const x = tensorOf(rows);
+    try {
+      // One model at a time, each in its own scope: fewer intermediates at once keep the WASM heap at the size
+      // training left it (a larger heap is a copy, and the old one lingers until a collection).
+      const [errors, codes] = tf.tidy(() => {
+        const z = stack(encoder, 'encoder').apply(x);
+        return [halfMsePerRow(stack(decoder, 'decoder').apply(z), x), z];
+      });
+      const pcaErrors = tf.tidy(() => {
+        const centred = tf.sub(x, p.mean) as tf.Tensor2D;
+        return halfMsePerRow(tf.matMul(tf.matMul(centred, p.components), p.transposed) as tf.Tensor2D, centred);
+      });
+      return { errors: read(errors), pcaErrors: read(pcaErrors), codes: read(codes) };
+    } finally {
+      x.dispose();
+    }
   },
 
   probeStart({ queries, rows, k, logistic }) {
     endProbes();
-    const x = tf.tensor2d(queries, [rows, stack(encoder, 'encoder').inputs]);
-    const held = { raw: x, pca: features(x, 'pca'), model: features(x, 'model') };
+    const held = heldQueries(queries, rows, stack(encoder, 'encoder').inputs);
     const neighbours = {} as Record<FeatureSet, StreamingNeighbours>;
-    for (const set of featureSets) neighbours[set] = new StreamingNeighbours(held[set], k);
-    probes = { queries: held, neighbours, logistic: new Map(logistic.map(({ set, options }) => [set, new SoftmaxRegression(options)])) };
+    for (const set of featureSets) neighbours[set] = new StreamingNeighbours(held[set], rows, held[set].length / Math.max(1, rows), k);
+    probes = { queries: held, rows, neighbours, logistic: new Map(logistic.map(({ set, options }) => [set, new SoftmaxRegression(options)])) };
     return {};
   },
 
   probeBatch(batch) {
     const p = probesOf();
-    tf.tidy(() => {
-      const x = tensorOf(batch);
-      for (const set of featureSets) {
-        const model = batch.logistic ? p.logistic.get(set) : undefined;
-        if (!batch.neighbours && !model) continue;
-        const f = features(x, set);
-        if (batch.neighbours) p.neighbours[set].add(f, batch.labels, batch.indices);
-        if (model) logisticSteps(model, f, batch.labels);
-      }
-    });
+    const { cols } = batch;
+    // A logistic step's rows at a time, each made a tensor from shared memory: tfjs's slice of a batch tensor
+    // costs more than the step itself (~3 ms for 256 × 784 on WASM).
+    for (let start = 0; start < batch.rows; start += PROBE_STEP_ROWS) {
+      const n = Math.min(PROBE_STEP_ROWS, batch.rows - start);
+      const rows = batch.x.subarray(start * cols, (start + n) * cols);
+      const labels = batch.labels.subarray(start, start + n);
+      const indices = batch.indices.subarray(start, start + n);
+      tf.tidy(() => {
+        const x = tf.tensor2d(rows, [n, cols]);
+        for (const set of featureSets) {
+          const model = batch.logistic ? p.logistic.get(set) : undefined;
+          if (!batch.neighbours && !model) continue;
+          const f = features(x, set);
+          // The raw rows are read where they are; codes are copied out of the WASM heap, which tfjs may move.
+          if (batch.neighbours) p.neighbours[set].add(set === 'raw' ? rows : scratch(set, heapView(f)), n, labels, indices);
+          if (model) model.step(f, labels);
+        }
+      });
+    }
     return {};
   },
 
@@ -153,11 +172,7 @@ const handlers: Handlers = {
   logisticPredict({ set, weights, options }) {
     const p = probesOf();
     const model = p.logistic.get(set) ?? new SoftmaxRegression(options);
-    try {
-      return { predicted: model.predict(p.queries[set], weights) };
-    } finally {
-      if (!p.logistic.has(set)) model.dispose();
-    }
+    return { predicted: model.predictRows(p.queries[set], p.rows, weights) };
   },
 
   probeEnd() {
@@ -171,15 +186,38 @@ const handlers: Handlers = {
   },
 };
 
-/** Rows per step of a logistic probe: each training batch is cut into steps of this size. */
-const LOGISTIC_BATCH = 256;
+/** Rows per piece when the held queries' codes are computed: keeps the WASM heap from growing for them. */
+const QUERY_PIECE = 512;
 
-function logisticSteps(model: SoftmaxRegression, f: tf.Tensor2D, labels: Int32Array): void {
-  const rows = f.shape[0];
-  for (let start = 0; start < rows; start += LOGISTIC_BATCH) {
-    const n = Math.min(LOGISTIC_BATCH, rows - start);
-    tf.tidy(() => model.step(tf.slice(f, [start, 0], [n, -1]) as tf.Tensor2D, labels.subarray(start, start + n)));
+/**
+ * The queries as each feature set: the raw rows where they are (the evaluation's shared memory), their codes
+ * computed piece by piece into plain memory. The WASM heap never shrinks and grows by copying itself, so holding
+ * the queries there had left each worker ~60 MB larger.
+ */
+function heldQueries(queries: Float32Array, rows: number, d: number): Record<FeatureSet, Float32Array> {
+  const held: Record<FeatureSet, Float32Array> = { raw: queries.subarray(0, rows * d), pca: new Float32Array(0), model: new Float32Array(0) };
+  for (const set of ['pca', 'model'] as const) {
+    const width = set === 'pca' ? pcaOf().components.shape[1] : stack(encoder, 'encoder').outputs;
+    const out = new Float32Array(rows * width);
+    for (let start = 0; start < rows; start += QUERY_PIECE) {
+      const n = Math.min(QUERY_PIECE, rows - start);
+      tf.tidy(() => out.set(heapView(features(tf.tensor2d(queries.subarray(start * d, (start + n) * d), [n, d]), set)), start * width));
+    }
+    held[set] = out;
   }
+  return held;
+}
+
+/** A batch's codes copied into memory reused from batch to batch (one array per feature set). */
+const scratches = new Map<FeatureSet, Float32Array>();
+function scratch(set: FeatureSet, values: Float32Array): Float32Array {
+  let s = scratches.get(set);
+  if (!s || s.length < values.length) {
+    s = new Float32Array(values.length);
+    scratches.set(set, s);
+  }
+  s.set(values);
+  return s;
 }
 
 /** The features of rows: the rows themselves, their PCA codes, or the model's codes. */
@@ -267,9 +305,9 @@ function probesOf(): Probes {
 
 function endProbes(): void {
   if (!probes) return;
-  for (const model of probes.logistic.values()) model.dispose();
-  tf.dispose(Object.values(probes.queries));
+  for (const set of featureSets) probes.neighbours[set].dispose();
   probes = null;
+  scratches.clear();
 }
 
 function read(t: tf.Tensor): Float32Array {

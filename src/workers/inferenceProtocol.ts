@@ -17,6 +17,9 @@ export interface Rows {
 export type FeatureSet = 'raw' | 'pca' | 'model';
 export const featureSets: readonly FeatureSet[] = ['raw', 'pca', 'model'];
 
+/** Rows per step of a logistic probe: the worker cuts each training batch into steps of this many rows. */
+export const PROBE_STEP_ROWS = 256;
+
 /** What the training pass of an evaluation accumulates in a worker, for PCA and the probes' standardization. */
 export interface RowStatistics {
   readonly rows: number;

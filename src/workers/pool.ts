@@ -3,6 +3,7 @@ import { parameterCount } from '../models/layers.js';
 import { kernelMemory } from '../models/adamKernel.js';
 import { type BatchPayload, type Request, type Requests, type SharedTraining, type StepResult, trainingFloats, type WorkerMemory } from './protocol.js';
 import { BatchBuffers } from './batchBuffers.js';
+import type { InferenceRequests } from './inferenceProtocol.js';
 import { WorkerThreads } from './threads.js';
 
 /** The trainer worker's threads. */
@@ -43,7 +44,7 @@ export class Trainer {
     // generation of tens of MB, and an old one that, in data-parallel runs, grew by ~20 MB per 1,000 steps (a
     // replica blocked at the barrier seldom lets the collector finish). Capped: RSS 227 MB instead of 338 MB
     // after 3,000 steps with 2 workers (scratch measurement, reference model), at the same speed.
-    const pool = WorkerThreads.create<Requests>('trainer.worker', options.workers, { signal: options.signal, heap: { oldMb: 64, youngMb: 8 } });
+    const pool = WorkerThreads.create<Requests>('train', options.workers, { signal: options.signal, heap: { oldMb: 64, youngMb: 8 } });
     try {
       const shared = pool.size > 1 ? sharedTraining(pool.size, parameterCount(options.init.model)) : undefined;
       const results = await Promise.all(
@@ -144,6 +145,16 @@ export class Trainer {
 
   async memory(replica = 0): Promise<WorkerMemory> {
     return this.pool.call(replica, { kind: 'memory' });
+  }
+
+  /**
+   * Drops the replicas' training state and hands their threads on (to evaluate the saved model where it was
+   * trained); the trainer may not be used afterwards.
+   */
+  async handOver(): Promise<WorkerThreads<InferenceRequests>> {
+    await this.queue;
+    await this.pool.broadcast({ kind: 'release' });
+    return this.pool.handOver<InferenceRequests>('infer');
   }
 
   close(): Promise<void> {

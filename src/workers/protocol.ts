@@ -126,6 +126,8 @@ export interface Requests {
   /** Everything training needs to go on exactly: weights, optimizer state, the model's random draws. */
   state: { request: Record<never, never>; result: ReplicaState };
   restore: { request: { state: ReplicaState }; result: Record<never, never> };
+  /** Frees the replica (its model and optimizer), so the thread can go on to other work. */
+  release: { request: Record<never, never>; result: Record<never, never> };
 }
 
 export type Kind = keyof Requests;

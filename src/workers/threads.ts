@@ -10,18 +10,21 @@ type Request<M extends Messages<M>, K extends keyof M> = { kind: K } & M[K]['req
 type Response<M extends Messages<M>, K extends keyof M> = { ok: true; result: M[K]['result'] } | { ok: false; error: SerializedError };
 
 /**
- * A worker's task file (`trainer.worker`, `inference.worker`). From compiled code it sits beside this file; when
- * this module runs from source (tests), the compiled worker in dist/ is used, since worker threads load plain
- * JavaScript.
+ * The workers' task file (worker.ts: every job's handler, by name). From compiled code it sits beside this file;
+ * when this module runs from source (tests), the compiled worker in dist/ is used, since worker threads load
+ * plain JavaScript.
  */
-export function workerFile(name: string): string {
+export function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
-  const beside = path.join(path.dirname(here), `${name}.js`);
+  const beside = path.join(path.dirname(here), 'worker.js');
   if (here.endsWith('.js')) return beside;
-  const compiled = path.resolve(path.dirname(here), `../../dist/workers/${name}.js`);
+  const compiled = path.resolve(path.dirname(here), '../../dist/workers/worker.js');
   if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run \`npm run build\` first`);
   return compiled;
 }
+
+/** The jobs a worker does, each a named export of worker.ts. */
+export type Handler = 'train' | 'infer';
 
 export interface ThreadOptions {
   readonly signal?: AbortSignal;
@@ -31,7 +34,9 @@ export interface ThreadOptions {
 
 /**
  * The worker threads of one job, created and torn down here. Each replica is its own single-thread piscina
- * pool, so every request for a replica reaches the thread that holds its state (a model, held rows).
+ * pool, so every request for a replica reaches the thread that holds its state (a model, held rows). Requests
+ * go to one handler (`train`, `infer`); the threads can be handed on to another job (`handOver`), which then
+ * owns them: a run evaluates its model in the threads that trained it, with TensorFlow.js already loaded.
  */
 export class WorkerThreads<M extends Messages<M>> {
   private closed = false;
@@ -39,11 +44,12 @@ export class WorkerThreads<M extends Messages<M>> {
 
   private constructor(
     private readonly pools: Piscina[],
+    private readonly handler: Handler,
     private readonly signal?: AbortSignal,
   ) {}
 
-  static create<M extends Messages<M>>(file: string, replicas: number, options: ThreadOptions = {}): WorkerThreads<M> {
-    const filename = workerFile(file);
+  static create<M extends Messages<M>>(handler: Handler, replicas: number, options: ThreadOptions = {}): WorkerThreads<M> {
+    const filename = workerFile();
     const { heap } = options;
     const resourceLimits = heap && { maxOldGenerationSizeMb: heap.oldMb, maxYoungGenerationSizeMb: heap.youngMb };
     const pools = Array.from({ length: replicas }, () => {
@@ -56,7 +62,14 @@ export class WorkerThreads<M extends Messages<M>> {
       pool.on('error', () => undefined);
       return pool;
     });
-    return new WorkerThreads<M>(pools, options.signal);
+    return new WorkerThreads<M>(pools, handler, options.signal);
+  }
+
+  /** The same threads for another job's handler; this one may not be used afterwards. */
+  handOver<N extends Messages<N>>(handler: Handler): WorkerThreads<N> {
+    if (this.closed) throw new AeflowError('WORKER_FAILED', 'the workers were already stopped', 'this is a bug in aeflow');
+    this.closed = true;
+    return new WorkerThreads<N>(this.pools, handler, this.signal);
   }
 
   get size(): number {
@@ -68,7 +81,7 @@ export class WorkerThreads<M extends Messages<M>> {
     if (this.closed) throw new AeflowError('WORKER_FAILED', 'the workers were already stopped', 'this is a bug in aeflow');
     let response: Response<M, K>;
     try {
-      response = await this.pools[replica].run(request, { transferList: transfer as ArrayBuffer[], signal: this.signal ?? null });
+      response = await this.pools[replica].run(request, { name: this.handler, transferList: transfer as ArrayBuffer[], signal: this.signal ?? null });
     } catch (e) {
       if ((e as Error).name === 'AbortError') throw e;
       throw new AeflowError(

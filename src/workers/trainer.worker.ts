@@ -236,6 +236,12 @@ const handlers: Handlers = {
     return {};
   },
 
+  release() {
+    replica?.model.dispose();
+    replica = null;
+    return {};
+  },
+
   memory() {
     const m = tf.memory();
     return { numTensors: m.numTensors, numBytes: m.numBytes, optimizerLoop: replica?.training.optimizer.lastStep ?? null };

@@ -13,7 +13,7 @@ function planeData(n: number, d: number, k: number, noise: number, seed: number)
   });
 }
 
-function fitPca(rows: Float64Array[], k: number): Pca {
+function fitPca(rows: Float64Array[], k: number, exactWidth?: number): Pca {
   const d = rows[0].length;
   const sum = new Float64Array(d);
   const outer = new Float64Array(d * d);
@@ -23,7 +23,7 @@ function fitPca(rows: Float64Array[], k: number): Pca {
       for (let j = 0; j < d; j++) outer[i * d + j] += x[i] * x[j];
     }
   }
-  return Pca.fromSums(sum, outer, rows.length, k);
+  return Pca.fromSums(sum, outer, rows.length, k, exactWidth);
 }
 
 describe('PCA from streamed sums', () => {
@@ -52,5 +52,21 @@ describe('PCA from streamed sums', () => {
     const mean = projected.reduce((s, v) => s + v, 0) / projected.length;
     const variance = projected.reduce((s, v) => s + (v - mean) ** 2, 0) / (projected.length - 1);
     expect(variance).toBeCloseTo(pca.variances[0], 6);
+  });
+
+  it('on wide data, subspace iteration finds what the exact decomposition finds', () => {
+    const rows = planeData(800, 300, 40, 0.05, 3);
+    const exact = fitPca(rows, 20, Number.POSITIVE_INFINITY);
+    const iterated = fitPca(rows, 20, 0);
+    for (let c = 0; c < 20; c++) expect(Math.abs(iterated.variances[c] - exact.variances[c]) / exact.variances[c]).toBeLessThan(1e-6);
+    const loss = (pca: Pca) => rows.slice(0, 100).reduce((s, x) => s + halfMse(pca.reconstruct(x), x), 0);
+    expect(Math.abs(loss(iterated) - loss(exact)) / loss(exact)).toBeLessThan(1e-6);
+    // orthonormal components, and the same directions up to sign
+    for (let a = 0; a < 20; a++) {
+      const col = (p: Pca, c: number) => Array.from({ length: 300 }, (_, i) => p.components[i * 20 + c]);
+      const u = col(iterated, a);
+      expect(u.reduce((s, v) => s + v * v, 0)).toBeCloseTo(1, 10);
+      expect(Math.abs(u.reduce((s, v, i) => s + v * col(exact, a)[i], 0))).toBeCloseTo(1, 5);
+    }
   });
 });
