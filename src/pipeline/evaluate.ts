@@ -72,6 +72,8 @@ export interface Evaluation {
   backend: string;
   workers: number;
   seconds: { training_pass: number; test_pass: number; probes: number; total: number };
+  /** The process's peak resident memory at the end (worker threads included; in `aeflow run`, training's too). */
+  peak_rss_mb: number;
 }
 
 /** The figures, and what the plots draw. */
@@ -127,6 +129,7 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
         probes: seconds(tested, performance.now()),
         total: seconds(started, performance.now()),
       },
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
     await fs.writeFile(path.join(options.out, 'evaluation.json'), JSON.stringify(evaluation, null, 2) + '\n');
     return { evaluation, testErrors: test.held.errors, latent: latentPoints(test.held, inference.codeSize) };
