@@ -85,8 +85,7 @@ const referenceRun = (name, extra) => [
 
 let training = null;
 if (sections.has('training')) training = await trainingSection();
-let evaluation = null;
-if (sections.has('evaluation')) evaluation = await evaluationSection();
+if (sections.has('evaluation')) await evaluationSection();
 if (sections.has('memory')) await memorySection();
 if (sections.has('encode')) await encodeSection();
 if (sections.has('start')) startSection();

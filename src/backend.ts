@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { AeflowError } from './errors.js';
 import { useNativeMatMul } from './models/nativeMatMul.js';
 
@@ -57,6 +57,8 @@ async function load(name: BackendName): Promise<void> {
     await import(module);
   } else if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
+  } else {
+    await import('@tensorflow/tfjs-backend-cpu');
   }
 }
 

@@ -120,12 +120,12 @@ async function encodeRows(
         }
         const f = features;
         flow.acquire();
-        const coding = inference.encode(b.x, b.rows);
+        const coding = inference.encodeText(b.x, b.rows, f.withLabelColumn ? b.labels : undefined);
         const before = previous;
         previous = (async () => {
-          const z = await coding;
+          const text = await coding;
           await before;
-          await f.write(z, inference.codeSize, b.labels);
+          await f.writeText(text, b.rows);
         })();
         return defer(() => previous).pipe(
           finalize(() => {

@@ -1,19 +1,16 @@
 #!/usr/bin/env node
 import { AeflowError, formatError } from '../errors.js';
-import { cacheCommand } from './cache.js';
-import { dataCommand } from './data.js';
-import { encodeCommand } from './encode.js';
-import { evaluateCommand } from './evaluate.js';
-import { runCommand } from './run.js';
-import { validateCommand } from './validate.js';
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  run: runCommand,
-  validate: validateCommand,
-  data: dataCommand,
-  encode: encodeCommand,
-  evaluate: evaluateCommand,
-  cache: cacheCommand,
+type Command = (argv: string[]) => Promise<number>;
+
+/** Each command's module, loaded when it runs: a command then starts without loading every other one's. */
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run.js')).runCommand,
+  validate: async () => (await import('./validate.js')).validateCommand,
+  data: async () => (await import('./data.js')).dataCommand,
+  encode: async () => (await import('./encode.js')).encodeCommand,
+  evaluate: async () => (await import('./evaluate.js')).evaluateCommand,
+  cache: async () => (await import('./cache.js')).cacheCommand,
 };
 
 const help = `aeflow: train autoencoders as declarative, streaming pipelines
@@ -35,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) throw new AeflowError('USAGE', `unknown command "${name}"`, `commands: ${Object.keys(commands).join(', ')}`);
-  return command(rest);
+  return (await command())(rest);
 }
 
 const verbose = process.argv.includes('--verbose');

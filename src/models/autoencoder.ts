@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 import { applyDense, type DenseKernel, type DenseVariables, fromLayout, makeDense, toLayout, variablesOf } from './dense.js';
 import type { DenseAutoencoderSpec } from './layers.js';
 import { type LossName, reconstructionLoss } from './losses.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { initDense } from './init.js';
 import type { Activation, DenseLayerSpec, Initializer } from './layers.js';
 

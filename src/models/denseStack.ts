@@ -1,6 +1,14 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { AeflowError } from '../errors.js';
+import type { LayersModelFiles } from '../sinks/modelFiles.js';
 import { type Activation, activations } from './layers.js';
+
+interface DenseConfig {
+  name?: string;
+  units?: number;
+  activation?: string;
+  use_bias?: boolean;
+}
 
 interface StackLayer {
   readonly kernel: tf.Tensor2D;
@@ -21,27 +29,39 @@ export class DenseStack {
     readonly outputs: number,
   ) {}
 
-  /** Copies the weights of a loaded LayersModel; the LayersModel itself can be disposed afterwards. */
-  static fromLayersModel(model: tf.LayersModel, source: string): DenseStack {
-    const layers = model.layers.map((layer) => {
-      const config = layer.getConfig() as { activation?: string; useBias?: boolean; units?: number };
+  /**
+   * The stack a saved LayersModel's files describe: its topology (a Sequential of Dense layers) and weights, read
+   * without tfjs-layers (which would double an inference worker's start-up time).
+   */
+  static fromFiles(files: LayersModelFiles, source: string): DenseStack {
+    const invalid = (what: string) => new AeflowError('MODEL_INPUT_MISMATCH', `${source}: ${what}`, 'pass a model written by `aeflow run`');
+    const topology = files.modelTopology as { class_name?: string; config?: { layers?: Array<{ class_name?: string; config?: DenseConfig }> } };
+    const layers = topology?.config?.layers;
+    if (topology?.class_name !== 'Sequential' || !Array.isArray(layers) || layers.length === 0) throw invalid('not a Sequential model of Dense layers');
+    const weights = weightArrays(files, invalid);
+    const stack = layers.map((layer, i) => {
+      const config = layer.config ?? {};
       const activation = (config.activation ?? 'linear') as Activation;
-      const weights = layer.getWeights();
-      if (layer.getClassName() !== 'Dense' || !activations.includes(activation) || weights.length < 1 || weights[0].rank !== 2) {
-        throw new AeflowError(
-          'MODEL_INPUT_MISMATCH',
-          `${source}: layer "${layer.name}" is a ${layer.getClassName()} with activation ${activation}; aeflow reads Dense layers with ${activations.join(', ')}`,
-          'pass a model written by `aeflow run`',
-        );
+      if (layer.class_name !== 'Dense' || !activations.includes(activation)) {
+        throw invalid(`layer ${i + 1} is a ${layer.class_name} with activation ${activation}; aeflow reads Dense layers with ${activations.join(', ')}`);
+      }
+      const kernel = weights.get(`${config.name}/kernel`);
+      const bias = config.use_bias === false ? undefined : weights.get(`${config.name}/bias`);
+      const fits = kernel?.shape.length === 2 && kernel.shape[1] === config.units && (config.use_bias === false || bias?.values.length === config.units);
+      if (!kernel || !fits) {
+        throw invalid(`layer ${config.name}: its weights do not match its ${config.units} units`);
       }
       return {
-        kernel: tf.clone(weights[0]) as tf.Tensor2D,
-        bias: weights[1] ? (tf.clone(weights[1]) as tf.Tensor1D) : null,
+        kernel: tf.tensor2d(kernel.values, [kernel.shape[0], kernel.shape[1]]),
+        bias: bias ? tf.tensor1d(bias.values) : null,
         activation,
       };
     });
-    if (layers.length === 0) throw new AeflowError('MODEL_INPUT_MISMATCH', `${source}: the model has no layers`, 'pass a model written by `aeflow run`');
-    return new DenseStack(layers, layers[0].kernel.shape[0], layers[layers.length - 1].kernel.shape[1]);
+    for (let i = 1; i < stack.length; i++) {
+      if (stack[i].kernel.shape[0] !== stack[i - 1].kernel.shape[1])
+        throw invalid(`layer ${i + 1} takes ${stack[i].kernel.shape[0]} inputs, layer ${i} gives ${stack[i - 1].kernel.shape[1]}`);
+    }
+    return new DenseStack(stack, stack[0].kernel.shape[0], stack[stack.length - 1].kernel.shape[1]);
   }
 
   /** The stack's output for rows × inputs. */
@@ -74,4 +94,19 @@ function activate(x: tf.Tensor2D, activation: Activation): tf.Tensor2D {
     case 'linear':
       return x;
   }
+}
+
+/** The weights in the files, by name: float32 arrays cut from the weight data in the manifest's order. */
+function weightArrays(files: LayersModelFiles, invalid: (what: string) => Error): Map<string, { shape: number[]; values: Float32Array }> {
+  const out = new Map<string, { shape: number[]; values: Float32Array }>();
+  let offset = 0;
+  for (const spec of files.weightSpecs as Array<{ name: string; shape: number[]; dtype?: string }>) {
+    if ((spec.dtype ?? 'float32') !== 'float32') throw invalid(`weight ${spec.name} is ${spec.dtype}, not float32`);
+    const n = spec.shape.reduce((a, b) => a * b, 1);
+    if (offset + 4 * n > files.weightData.byteLength) throw invalid(`the weights file is shorter than its manifest says`);
+    // A copy: the data's offset need not be 4-byte aligned.
+    out.set(spec.name, { shape: spec.shape, values: new Float32Array(files.weightData.slice(offset, offset + 4 * n)) });
+    offset += 4 * n;
+  }
+  return out;
 }

@@ -1,15 +1,18 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as Layers from '@tensorflow/tfjs-layers';
 import { type DenseVariables, toCanonical, variablesOf } from './dense.js';
 
 /**
  * A standard tfjs LayersModel (Sequential of Dense layers) holding copies of the given weights, so any tfjs
- * client can `tf.loadLayersModel` it. The caller disposes the model.
+ * client can `tf.loadLayersModel` it. The caller disposes the model. tfjs-layers loads here, when a model is
+ * saved, not when a worker starts.
  */
-export function toLayersModel(layers: readonly DenseVariables[], name: string): tf.Sequential {
-  const model = tf.sequential({ name });
+export async function toLayersModel(layers: readonly DenseVariables[], name: string): Promise<Layers.Sequential> {
+  const tfl = await import('@tensorflow/tfjs-layers');
+  const model = tfl.sequential({ name });
   layers.forEach((l, i) => {
     model.add(
-      tf.layers.dense({
+      tfl.layers.dense({
         units: l.spec.units,
         activation: l.spec.activation,
         inputShape: i === 0 ? [l.spec.inputs] : undefined,
@@ -28,7 +31,7 @@ export function toLayersModel(layers: readonly DenseVariables[], name: string): 
 }
 
 /** The model's topology and weights, as `model.save` would hand them to a save handler. */
-export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+export async function modelArtifacts(model: Layers.LayersModel): Promise<tf.io.ModelArtifacts> {
   let saved: tf.io.ModelArtifacts | null = null;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {

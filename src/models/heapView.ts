@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * A float32 tensor's values, to be read at once: on the WASM backend a view of its memory (no copy; it is

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 export type LossName = 'half-mse' | 'mse' | 'binary-crossentropy';
 

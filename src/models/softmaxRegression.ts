@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { heapView } from './heapView.js';
 
 export interface SoftmaxRegressionOptions {

@@ -194,7 +194,8 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
         workers: summary.workers,
         threads,
         probes: config.evaluate.probes,
-      });
+        progress: (stage) => progress.update({ label: `evaluation: ${stage.name}`, fraction: stage.fraction, rows: stage.rows }),
+      }).finally(() => progress.clear());
       const e = evaluation.evaluation;
       log(
         `evaluation: test loss ${e.model_test_loss.toFixed(5)} vs PCA-${e.pca_components} ${e.pca_test_loss.toFixed(5)}` +

@@ -66,6 +66,11 @@ export class Inference {
     return (await this.threads.call(this.threads.anyReplica(), { kind: 'encode', x, rows, cols: this.inputs }, movable(x))).z;
   }
 
+  /** The codes of rows × inputs as CSV text (see featureRows; the buffer rules are encode's). */
+  async encodeText(x: Float32Array, rows: number, labels: Float32Array | null | undefined): Promise<Uint8Array> {
+    return (await this.threads.call(this.threads.anyReplica(), { kind: 'encodeText', x, rows, cols: this.inputs, labels }, movable(x))).text;
+  }
+
   /** Each row's reconstruction error; `collect` also adds the rows to the statistics PCA is fitted from. */
   async errors(x: Float32Array, rows: number, collect: boolean): Promise<Float32Array> {
     return (await this.threads.call(this.threads.anyReplica(), { kind: 'errors', x, rows, cols: this.inputs, collect }, movable(x))).errors;

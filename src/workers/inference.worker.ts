@@ -5,13 +5,15 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend.js';
 import { AeflowError, type SerializedError } from '../errors.js';
 import { DenseStack } from '../models/denseStack.js';
 import { heapView } from '../models/heapView.js';
 import { StreamingNeighbours } from '../models/nearestNeighbours.js';
 import { SoftmaxRegression } from '../models/softmaxRegression.js';
+import { CsvText } from '../sinks/csvText.js';
+import { featureRows } from '../sinks/featuresCsv.js';
 import { readLayersModel } from '../sinks/modelFiles.js';
 import { maybeFail } from './faults.js';
 import {
@@ -44,6 +46,8 @@ let decoder: DenseStack | null = null;
 let pca: Pca | null = null;
 let statistics: Statistics | null = null;
 let probes: Probes | null = null;
+/** Where encodeText writes, reused. */
+const csvText = new CsvText();
 
 /** Entry point: one request in, one response out; errors travel as data so their codes survive. */
 export default async function handle(request: InferenceRequest): Promise<InferenceResponse> {
@@ -74,6 +78,16 @@ const handlers: Handlers = {
   encode(rows) {
     const z = tf.tidy(() => stack(encoder, 'encoder').apply(tensorOf(rows)));
     return { z: read(z) };
+  },
+
+  encodeText(rows) {
+    const z = tf.tidy(() => stack(encoder, 'encoder').apply(tensorOf(rows)));
+    try {
+      const text = featureRows(csvText, heapView(z), z.shape[1], rows.labels);
+      return { text: new Uint8Array(text.buffer, text.byteOffset, text.byteLength) };
+    } finally {
+      z.dispose();
+    }
   },
 
   errors(rows) {
@@ -263,19 +277,7 @@ function addInto(total: Float64Array, part: Float32Array): void {
 }
 
 async function loadStack(dir: string): Promise<DenseStack> {
-  const files = await readLayersModel(dir);
-  const model = await tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: files.modelTopology as tf.io.ModelArtifacts['modelTopology'],
-      weightSpecs: files.weightSpecs as tf.io.WeightsManifestEntry[],
-      weightData: files.weightData,
-    }),
-  );
-  try {
-    return DenseStack.fromLayersModel(model, dir);
-  } finally {
-    model.dispose();
-  }
+  return DenseStack.fromFiles(await readLayersModel(dir), dir);
 }
 
 function halfMsePerRow(y: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor1D {

@@ -38,6 +38,8 @@ export interface InferenceRequests {
     result: { backend: BackendName; matMul: string; inputs: number; code: number; decoder: boolean };
   };
   encode: { request: Rows; result: { z: Float32Array } };
+  /** The codes as CSV text (see featureRows): with a label column when `labels` is given (null: empty labels). */
+  encodeText: { request: Rows & { labels?: Float32Array | null }; result: { text: Uint8Array } };
   /** Each row's 0.5·mean squared reconstruction error; adds the rows to the worker's statistics when `collect`. */
   errors: { request: Rows & { collect: boolean }; result: { errors: Float32Array } };
   /** The statistics collected so far (then reset); null when this worker saw no rows. */

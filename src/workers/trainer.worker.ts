@@ -2,7 +2,10 @@
  * The trainer worker (piscina task file). Tensors live here: the model replica, its optimizer, and every
  * tensor a task creates, disposed before the task returns. Float32Arrays come in and go out.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; the @tensorflow/tfjs bundle registers them (on the same core) when it
+// loads. Training needs them; inference does not, and its workers start faster without the bundle.
+import '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../backend.js';
 import { AeflowError, type SerializedError } from '../errors.js';
 import { buildModel } from '../models/build.js';
@@ -168,7 +171,7 @@ const handlers: Handlers = {
     const r = current();
     const parts = r.model.exportParts();
     for (const [name, layers] of parts) {
-      const model = toLayersModel(layers, name);
+      const model = await toLayersModel(layers, name);
       try {
         const artifacts = await modelArtifacts(model);
         await writeLayersModel(path.join(dir, name), {
@@ -176,7 +179,7 @@ const handlers: Handlers = {
           weightSpecs: artifacts.weightSpecs ?? [],
           weightData: tf.io.CompositeArrayBuffer.join(artifacts.weightData),
           format: artifacts.format,
-          generatedBy: `aeflow (TensorFlow.js ${tf.version.tfjs})`,
+          generatedBy: `aeflow (TensorFlow.js ${tf.version_core})`,
         });
       } finally {
         model.dispose();
