@@ -251,6 +251,8 @@ async function memorySection() {
   }
   const bigCache = path.join(out, 'big-cache');
   const oneEpoch = (file, name, workers, extra) => {
+    // A fresh folder: a stale evaluation.json from an earlier run there would be read as this one's.
+    rmSync(path.join(out, name), { recursive: true, force: true });
     aeflow([
       'run',
       'pipelines/mnist.yaml',
