@@ -3,7 +3,7 @@
 // with no data pipeline at all, so nothing else competes for the cores. Compare with a run's samples/s to see
 // what the main thread (reading, shuffling, batching) costs.
 //   npm run build && node bench/ceiling.mjs [workers=2] [steps=235]
-import { Trainer } from '../dist/workers/pool.js';
+import { Trainer } from '../dist/workers/trainer.js';
 import { denseSpec } from '../dist/models/denseAutoencoder.js';
 
 const workers = Number(process.argv[2] ?? 2);

@@ -5,7 +5,7 @@
 // forward pass alone, and the optimizer alone.
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../dist/backend.js';
-import { buildModel } from '../dist/models/build.js';
+import { buildModel } from '../dist/models/tensors/build.js';
 import { featuresKernel, rowsKernel, variablesOf } from '../dist/models/dense.js';
 import { denseSpec } from '../dist/models/denseAutoencoder.js';
 import { FlatOptimizer } from '../dist/models/optimizer.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initDense } from './init.js';
-import type { Activation, DenseLayerSpec, Initializer } from './layers.js';
+import { activate } from './activate.js';
+import type { DenseLayerSpec, Initializer } from './layers.js';
 
 /**
  * How activations and dense weights are laid out on a backend.
@@ -8,10 +9,10 @@ import type { Activation, DenseLayerSpec, Initializer } from './layers.js';
  * - `rows`: activations are batch × features and a kernel is inputs × units, as in Keras: z = x·W + b.
  * - `features`: activations are features × batch and a kernel is units × inputs (PyTorch's nn.Linear order):
  *   z = W·x + b. On the WASM backend every matMul hands its second operand to XNNPACK, which repacks it first
- *   (2–3.5 ns per element, `node bench/pack.mjs`): with the batch in the second operand, the repacking shrinks with
+ *   (`node bench/pack.mjs` measures the cost): with the batch in the second operand, the repacking shrinks with
  *   the batch, so a worker's share of a batch costs less; with weights there, every worker pays for whole
- *   weight matrices on every step. The backward pass also needs no transposed matMul (~2.3 GFLOP/s on WASM
- *   against ~30 for a plain one): it transposes explicitly.
+ *   weight matrices on every step. The backward pass also needs no transposed matMul (far slower on WASM than a
+ *   plain one): it transposes explicitly.
  */
 export type Layout = 'rows' | 'features';
 
@@ -152,18 +153,3 @@ export function toLayout(kernel: DenseKernel, rows: tf.Tensor2D): tf.Tensor2D {
 }
 
 export const fromLayout = toLayout;
-
-export function activate(x: tf.Tensor2D, activation: Activation): tf.Tensor2D {
-  switch (activation) {
-    case 'sigmoid':
-      return tf.sigmoid(x);
-    case 'relu':
-      return tf.relu(x);
-    case 'tanh':
-      return tf.tanh(x);
-    case 'elu':
-      return tf.elu(x);
-    case 'linear':
-      return x;
-  }
-}

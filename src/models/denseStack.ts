@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AeflowError } from '../errors.js';
 import type { LayersModelFiles } from '../sinks/modelFiles.js';
+import { activate } from './activate.js';
 import { type Activation, activations } from './layers.js';
 
 interface DenseConfig {
@@ -78,21 +79,6 @@ export class DenseStack {
 
   dispose(): void {
     for (const layer of this.layers) tf.dispose([layer.kernel, ...(layer.bias ? [layer.bias] : [])]);
-  }
-}
-
-function activate(x: tf.Tensor2D, activation: Activation): tf.Tensor2D {
-  switch (activation) {
-    case 'sigmoid':
-      return tf.sigmoid(x);
-    case 'relu':
-      return tf.relu(x);
-    case 'tanh':
-      return tf.tanh(x);
-    case 'elu':
-      return tf.elu(x);
-    case 'linear':
-      return x;
   }
 }
 

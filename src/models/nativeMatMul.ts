@@ -39,8 +39,8 @@ interface WasmBackend {
  * Hands the WASM backend's plain matMuls of two float32 matrices to the native kernel, in this thread; matMuls
  * with transposes or batch dimensions, and other dtypes, stay with tfjs's own (the dense layers here transpose
  * explicitly, so their matMuls are all plain). tfjs's WASM matMul (XNNPACK in WebAssembly SIMD, 128-bit vectors,
- * no FMA) runs the reference shapes at ~28 GFLOP/s on this machine; the native one at ~105 with AVX-512, ~60
- * with AVX2 (`node bench/gemm.mjs`). Results differ from XNNPACK's in the last bits (a different summation order, fused
+ * no FMA) is several times slower on the reference shapes than the native one with AVX-512 or AVX2
+ * (`node bench/gemm.mjs` compares them). Results differ from XNNPACK's in the last bits (a different summation order, fused
  * multiply-adds). Returns the kernel in use, or null with the reason it is not.
  */
 export function useNativeMatMul(): { kernel: string | null; reason: string } {

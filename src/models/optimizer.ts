@@ -1,6 +1,6 @@
 /**
  * Adam and SGD over one flat Float32Array of parameters. tfjs's optimizers run a dozen kernels per variable per
- * step (~3.5 ms a step for the reference model on WASM); this is one pass over the parameters. The update
+ * step; this is one pass over the parameters (`node bench/step.mjs` times it alone). The update
  * follows tf.train.adam: m and v are the usual moments, β1^t and β2^t are kept as running products, and
  * p -= lr·(m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε), computed in double precision. Adam's pass runs in
  * JavaScript, or in AdamKernel (WebAssembly, same results to the bit) when every array is in the kernel's memory.

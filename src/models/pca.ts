@@ -5,8 +5,7 @@ import { loadNativeGemm, type NativeGemm } from './nativeMatMul.js';
 /**
  * Up to this width, or for at least half of the components, PCA takes the exact eigendecomposition of the
  * covariance (ml-matrix); wider, it finds the leading components by subspace iteration, which needs only
- * matrix products: the exact decomposition of a 784 × 784 covariance takes ~3 s, the iteration ~0.3 s
- * (`node bench/pca.mjs`).
+ * matrix products, and on a wide covariance is far faster (`node bench/pca.mjs` compares them).
  */
 const EXACT_WIDTH = 256;
 

@@ -39,7 +39,8 @@ export class SoftmaxRegression {
   private readonly scale: Float32Array;
   /**
    * Scratch for every step, reused: a new array per step (three of ~31 KB for 784 features) is memory that the
-   * worker's allocator holds on to until a collection, and the worker grew by ~60 MB over the probes.
+   * worker's allocator holds on to until a collection, and the worker grew over the probes (`bench/run.mjs`,
+   * memory section).
    */
   private readonly grad: Float32Array;
   private readonly folded: Float32Array;

@@ -1,3 +1,4 @@
+import { concat } from '../arrays.js';
 import type { Pca } from '../models/pca.js';
 import { WindowMemory } from '../operators/shuffleWindow.js';
 import type { SoftmaxRegressionOptions } from '../models/softmaxRegression.js';
@@ -82,7 +83,16 @@ export async function runProbes(
       const owner = owners.findIndex((sets) => sets.includes(set));
       const weights = await inference.logisticWeights(owner, set);
       const predicted = await inference.logisticPredict(set, weights, options[set]);
-      scores[set] = { logistic: accuracy(join(predicted), truth), knn: accuracy(join(votes.map((v) => v[set])), truth) };
+      scores[set] = {
+        logistic: accuracy(concat(predicted, Int32Array), truth),
+        knn: accuracy(
+          concat(
+            votes.map((v) => v[set]),
+            Int32Array,
+          ),
+          truth,
+        ),
+      };
     }
     return { ...scores, k: K, classes: classes.length, passes };
   } finally {
@@ -139,16 +149,6 @@ function shares(x: Float32Array, rows: number, width: number, parts: number): Fl
     const to = Math.floor((rows * (i + 1)) / parts);
     return x.subarray(from * width, to * width);
   });
-}
-
-function join(parts: Int32Array[]): Int32Array {
-  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function accuracy(predicted: Int32Array, truth: Int32Array): number {

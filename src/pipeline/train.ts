@@ -7,7 +7,7 @@ import { models } from '../models/builtins.js';
 import type { Phase } from '../models/layers.js';
 import { BadRows, type SkippedRows } from '../sources/badRows.js';
 import { FlowControl } from '../sources/flowControl.js';
-import { Trainer } from '../workers/pool.js';
+import { Trainer } from '../workers/trainer.js';
 import { resolveWorkers } from '../workers/workerCount.js';
 import { describeDataflow, rowStages, splitBatches, splitRows, stageContext } from './dataflow.js';
 import { copyRow } from '../rows.js';

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { concat } from '../arrays.js';
 import { AeflowError } from '../errors.js';
 
 /** The files of a tfjs LayersModel as `tf.loadLayersModel` expects them: model.json + one weights file. */
@@ -51,12 +52,5 @@ export async function readLayersModel(location: string): Promise<LayersModelFile
     weightSpecs.push(...group.weights);
     for (const p of group.paths) parts.push(await fs.readFile(path.join(path.dirname(file), p)));
   }
-  const total = parts.reduce((n, p) => n + p.byteLength, 0);
-  const joined = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    joined.set(p, offset);
-    offset += p.byteLength;
-  }
-  return { modelTopology: json.modelTopology, weightSpecs, weightData: joined.buffer, format: json.format };
+  return { modelTopology: json.modelTopology, weightSpecs, weightData: concat(parts, Uint8Array).buffer, format: json.format };
 }

@@ -5,7 +5,7 @@ import { AeflowError } from '../errors.js';
 import type { Row, RowOrigin } from '../rows.js';
 import type { FlowControl } from './flowControl.js';
 import type { BadRows } from './badRows.js';
-import { RowBuilder } from './rowBuilder.js';
+import { HAND_OVER, RowBuilder, SKIPPED } from './rowBuilder.js';
 
 export interface CsvOptions {
   /** The first line names the columns. */
@@ -164,8 +164,8 @@ async function readFast(file: string, builder: RowBuilder, sink: RowSink, stream
       return true;
     }
     const row = builder.fromBytes(bytes, start, end, line);
-    if (row === undefined) return false;
-    if (row) await sink.row(row);
+    if (row === HAND_OVER) return false;
+    if (row !== SKIPPED) await sink.row(row);
     return true;
   };
   // csv-parse takes over from the record at `offset`, on the line after `linesBefore`.

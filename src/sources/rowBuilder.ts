@@ -2,6 +2,13 @@ import { AeflowError, at } from '../errors.js';
 import type { Row, RowOrigin } from '../rows.js';
 import type { BadRows } from './badRows.js';
 
+/** `fromBytes` read a bad row and counted it (on_bad_row: skip): nothing to emit. */
+export const SKIPPED = 'skipped';
+/** `fromBytes` met a quote or a carriage return: csv-parse reads the file from this record on. */
+export const HAND_OVER = 'hand-over';
+/** What `fromBytes` made of a record: its row, or one of the two outcomes above (constants: nothing is allocated). */
+export type ByteRecord = Row | typeof SKIPPED | typeof HAND_OVER;
+
 /**
  * Turns CSV records into rows, and malformed records into coded errors, the same way whichever parser read
  * them. The first record fixes the column count (and names the columns when the file has a header); every later
@@ -18,8 +25,8 @@ export class RowBuilder {
   private featureOf = new Int32Array(0);
   /**
    * The values of the row the byte-level parser read last, reused row after row (a row is handled before the
-   * next is read; see `Row.x`): one array per row was ~190 MB of short-lived memory per pass over the
-   * reference data, and the main thread's garbage collector then competed with training.
+   * next is read; see `Row.x`): an array per row kept the main thread's garbage collector busy, competing with
+   * training (`bench/run.mjs`, training section).
    */
   private values = new Float32Array(0);
   /** Data rows emitted so far. */
@@ -48,7 +55,13 @@ export class RowBuilder {
       this.start(record);
       if (this.header) return null;
     }
-    return this.guard(line, () => this.stringRow(record, line));
+    if (!this.badRows) return this.stringRow(record, line);
+    try {
+      return this.stringRow(record, line);
+    } catch (e) {
+      this.skip(line, e);
+      return null;
+    }
   }
 
   private stringRow(record: readonly string[], line: number): Row {
@@ -64,42 +77,39 @@ export class RowBuilder {
   }
 
   /**
-   * A data record as bytes `buf[start, end)` (no line end), for the byte-level parser. Returns the row, or
-   * `undefined` when the record holds a quote or a carriage return that this parser leaves to csv-parse. The
-   * row's values are valid until the next call.
+   * A data record as bytes `buf[start, end)` (no line end), for the byte-level parser: its row (whose values
+   * are valid until the next call), SKIPPED or HAND_OVER.
    */
-  fromBytes(buf: Uint8Array, start: number, end: number, line: number): Row | null | undefined {
-    return this.guard(line, () => this.byteRow(buf, start, end, line));
-  }
-
-  /** Runs a row conversion; under a skip policy a row error is counted and null returned. */
-  private guard<T>(line: number, convert: () => T): T | null {
-    if (!this.badRows) return convert();
+  fromBytes(buf: Uint8Array, start: number, end: number, line: number): ByteRecord {
+    if (!this.badRows) return this.byteRow(buf, start, end, line);
     try {
-      return convert();
+      return this.byteRow(buf, start, end, line);
     } catch (e) {
-      if (e instanceof AeflowError && (e.code === 'CSV_ROW_INVALID' || e.code === 'CSV_VALUE_INVALID')) {
-        this.badRows.add(line, e);
-        return null;
-      }
-      throw e;
+      this.skip(line, e);
+      return SKIPPED;
     }
   }
 
-  private byteRow(buf: Uint8Array, start: number, end: number, line: number): Row | undefined {
+  /** Under on_bad_row: skip, counts a row's error; any other error is thrown on. */
+  private skip(line: number, e: unknown): void {
+    if (this.badRows && e instanceof AeflowError && (e.code === 'CSV_ROW_INVALID' || e.code === 'CSV_VALUE_INVALID')) {
+      this.badRows.add(line, e);
+      return;
+    }
+    throw e;
+  }
+
+  private byteRow(buf: Uint8Array, start: number, end: number, line: number): Row | typeof HAND_OVER {
     const origin = this.originValue as RowOrigin;
     const x = this.values;
     const found = this.found;
     let count = readIntegers(buf, start, end, this.columns, this.featureOf, x, found);
     if (count === NOT_INTEGERS) count = readFields(buf, start, end, this.columns, this.featureOf, x, found);
-    if (count < 0) return undefined;
+    if (count === QUOTED) return HAND_OVER;
     this.checkCount(count, line);
     // The first bad feature value, else a bad label.
-    const bad = found.bad[0] >= 0 ? 0 : found.bad[3] >= 0 ? 3 : -1;
-    if (bad >= 0) {
-      const [column, from, to] = found.bad.subarray(bad, bad + 3);
-      throw this.valueError(new TextDecoder().decode(buf.subarray(from, to)), line, column);
-    }
+    const bad = found.badFeature.column >= 0 ? found.badFeature : found.badLabel.column >= 0 ? found.badLabel : null;
+    if (bad) throw this.valueError(new TextDecoder().decode(buf.subarray(bad.start, bad.end)), line, bad.column);
     return { origin, line, index: this.index++, label: found.hasLabel ? found.label[0] : null, x };
   }
 
@@ -145,28 +155,53 @@ export class RowBuilder {
   }
 }
 
+/** readFields met a quote or a carriage return. */
+const QUOTED = -1;
+/** readIntegers met a field that is not an unsigned integer. */
+const NOT_INTEGERS = -2;
+
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
-/** What readFields found besides the features. */
+/** A field that is not a number: its column and its bytes `[start, end)`; column -1 when there is none. */
+class BadField {
+  column = -1;
+  start = 0;
+  end = 0;
+
+  set(column: number, start: number, end: number): void {
+    this.column = column;
+    this.start = start;
+    this.end = end;
+  }
+}
+
+/** What readFields found besides the features (one object, reused record after record). */
 class Fields {
   readonly label = new Float64Array(1);
   hasLabel = false;
-  /** [column, start, end] of the first field of a feature that is not a number, then the same for the label; -1: none. */
-  readonly bad = new Int32Array(6);
+  /** The first feature field that is not a number. */
+  readonly badFeature = new BadField();
+  /** The label field, when it is not a number. */
+  readonly badLabel = new BadField();
+
+  /** Forgets the last record's. */
+  reset(): void {
+    this.hasLabel = false;
+    this.badFeature.column = -1;
+    this.badLabel.column = -1;
+  }
 }
 
 /**
  * Reads one record's fields from bytes into x (features) and `found` (the label, and where values are not
- * numbers) in one pass: returns the number of fields, or -1 at a quote or a carriage return (csv-parse's
+ * numbers) in one pass: returns the number of fields, or QUOTED at a quote or a carriage return (csv-parse's
  * business). A field that is a plain decimal (an optional sign, digits, an optional point and digits, at most
  * 15 digits in all) is read as its bytes go by: the mantissa is then exact, and one correctly rounded division
  * by an exact power of ten gives the same double as `Number(text)`. Any other field goes to plainNumber. A
  * function of its own, so the JIT makes a tight loop of it.
  */
 function readFields(buf: Uint8Array, start: number, end: number, columns: number, featureOf: Int32Array, x: Float32Array, found: Fields): number {
-  const bad = found.bad;
-  bad.fill(-1);
-  found.hasLabel = false;
+  found.reset();
   let column = 0;
   let fieldStart = start;
   let mantissa = 0;
@@ -193,19 +228,11 @@ function readFields(buf: Uint8Array, start: number, end: number, columns: number
         const f = featureOf[column];
         if (f >= 0) {
           x[f] = v;
-          if (Number.isNaN(v) && bad[0] < 0) {
-            bad[0] = column;
-            bad[1] = fieldStart;
-            bad[2] = i;
-          }
+          if (Number.isNaN(v) && found.badFeature.column < 0) found.badFeature.set(column, fieldStart, i);
         } else {
           found.label[0] = v;
           found.hasLabel = true;
-          if (Number.isNaN(v)) {
-            bad[3] = column;
-            bad[4] = fieldStart;
-            bad[5] = i;
-          }
+          if (Number.isNaN(v)) found.badLabel.set(column, fieldStart, i);
         }
       }
       column++;
@@ -216,7 +243,7 @@ function readFields(buf: Uint8Array, start: number, end: number, columns: number
       negative = false;
       plain = true;
     } else if (c === 34 || c === 13) {
-      return -1;
+      return QUOTED;
     } else if (c === 46 && fraction < 0) {
       fraction = 0;
     } else if ((c === 45 || c === 43) && i === fieldStart) {
@@ -228,16 +255,13 @@ function readFields(buf: Uint8Array, start: number, end: number, columns: number
   return column;
 }
 
-const NOT_INTEGERS = -2;
-
 /**
  * readFields for the commonest record, every field an unsigned integer of 1 to 15 digits (pixels 0–255):
  * the same values and field count, with less to check per byte. Returns NOT_INTEGERS at the first byte that is
  * neither a digit nor a comma, and at an empty or over-long field: readFields then reads the record again.
  */
 function readIntegers(buf: Uint8Array, start: number, end: number, columns: number, featureOf: Int32Array, x: Float32Array, found: Fields): number {
-  found.bad.fill(-1);
-  found.hasLabel = false;
+  found.reset();
   let column = 0;
   let value = 0;
   let digits = 0;

@@ -82,9 +82,8 @@ const WRITE_ROWS = 1024;
 /**
  * Reads cached rows: per row a u32 line, an f32 label (NaN: none) and `width` f32 values. The rows' values are
  * views into one read buffer that the next read overwrites: a consumer that keeps a row past its `next` copies
- * it (the shuffle's window and batching do). Reusing the buffer, rather than a new 3 MB chunk per read, spares
- * the main thread's garbage collector ~190 MB of short-lived memory per epoch of the reference data, which
- * started a full collection every ~250 ms.
+ * it (the shuffle's window and batching do). One reused buffer, rather than a new chunk per read, keeps the main
+ * thread's garbage collector from competing with training (`bench/run.mjs`, training section).
  */
 function readCached(file: string, base: string, meta: CacheMeta, options: CsvOptions): Observable<Row> {
   return new Observable<Row>((subscriber) => {
@@ -134,9 +133,9 @@ function readCached(file: string, base: string, meta: CacheMeta, options: CsvOpt
 }
 
 /**
- * Read buffers, reused from pass to pass: an evaluation reads the training split's cache ten times, and a new
- * 3 MB buffer each time was garbage enough to leave the process ~30 MB larger (`bench/` memory runs).
- * Each is its own memory, at offset 0: every record then starts 4-byte aligned, as float32 views need.
+ * Read buffers, reused from pass to pass: an evaluation reads the training split's cache many times, and a new
+ * buffer each time left the process larger (`bench/run.mjs`, memory section). Each is its own memory, at
+ * offset 0: every record then starts 4-byte aligned, as float32 views need.
  */
 const readBuffers = {
   spare: [] as Buffer[],
@@ -151,118 +150,172 @@ const readBuffers = {
 };
 
 /**
- * Streams the CSV and writes the cache beside it. The cache takes its name only after a complete pass, before
- * the pass completes downstream (so the next pass finds it); a failed or stopped pass removes what it wrote.
- * Records are packed into one reused block, written synchronously when full: memory stays bounded however slow
- * the disk, and a pass makes no garbage per row.
+ * Streams the CSV and writes the cache beside it (see CacheWriter). The cache takes its name only after a
+ * complete pass, before the pass completes downstream, so the next pass finds it.
  */
 function writeThrough(file: string, base: string, options: CsvOptions, cache: CacheOptions): Observable<Row> {
   return new Observable<Row>((subscriber) => {
-    // Unique per writer: two runs caching the same file at once each write their own, the last rename wins.
-    const unique = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const partial = `${base}.rows.${unique}.partial`;
-    let fd: number | null = null;
-    let block = Buffer.alloc(0);
-    let filled = 0;
-    let written = 0;
-    let first: Row | null = null;
-    let rows = 0;
-    let done = false;
-    // Stops writing and removes the partial file.
-    const abandon = () => {
-      written = -1;
-      if (fd === null) return;
-      const open = fd;
-      fd = null;
-      try {
-        closeSync(open);
-      } finally {
-        rmSync(partial, { force: true });
-      }
-    };
-    const flush = () => {
-      if (fd === null) return;
-      try {
-        for (let at = 0; at < filled; ) at += writeSync(fd, block, at, filled - at);
-      } catch {
-        // A full disk or a lost folder: stop caching this file, keep streaming it.
-        abandon();
-      }
-      filled = 0;
-    };
-    const commit = async (start: Row) => {
-      const meta: CacheMeta = {
-        format: FORMAT,
-        source: file,
-        rows,
-        width: start.x.length,
-        hasLabel: start.label !== null,
-        header: start.origin.header ? [...start.origin.header] : null,
-        featureColumns: [...start.origin.featureColumns],
-        skipped: options.badRows ? { ...options.badRows.skipped, lines: [...options.badRows.skipped.lines] } : undefined,
-      };
-      flush();
-      if (fd === null) return;
-      closeSync(fd);
-      fd = null;
-      await fs.rename(partial, `${base}.rows`);
-      await fs.writeFile(`${base}.json.${unique}.partial`, JSON.stringify(meta));
-      await fs.rename(`${base}.json.${unique}.partial`, `${base}.json`);
-      await evict(cache);
-    };
+    const writer = new CacheWriter(file, base, options, cache);
     const subscription = csvRows(file, options).subscribe({
       next(row) {
-        if (written >= 0) {
-          const size = 8 + 4 * row.x.length;
-          if (fd === null) {
-            first = { ...row, x: row.x.slice() };
-            try {
-              fd = openSync(partial, 'w');
-            } catch {
-              written = -1;
-            }
-            block = Buffer.alloc(size * WRITE_ROWS);
-          }
-          if (fd !== null) {
-            if (filled + size > block.length) flush();
-            block.writeUInt32LE(row.line, filled);
-            block.writeFloatLE(row.label ?? Number.NaN, filled + 4);
-            new Float32Array(block.buffer, block.byteOffset + filled + 8, row.x.length).set(row.x);
-            filled += size;
-            written += size;
-            rows++;
-            // Too big for the cache: stop caching this file, keep streaming it.
-            if (written > cache.maxBytes) abandon();
-          }
-        }
+        writer.add(row);
         subscriber.next(row);
       },
       error(e) {
-        done = true;
-        abandon();
+        writer.abandon();
         subscriber.error(e);
       },
       complete() {
-        done = true;
-        if (written < 0 || fd === null || !first) {
-          abandon();
-          subscriber.complete();
-          return;
-        }
-        commit(first).then(
+        writer.commit().then(
           () => subscriber.complete(),
-          () => {
-            abandon();
-            subscriber.complete();
-          },
+          (e) => subscriber.error(e),
         );
       },
     });
     return () => {
       subscription.unsubscribe();
-      if (!done) abandon();
+      writer.cancel();
     };
   });
+}
+
+/**
+ * Where a cache writer stands: `empty` before the first row; `writing` records to its partial file;
+ * `committing` once the pass is complete, while the files are renamed into place; `committed` when they are;
+ * `abandoned` when it gave up (a failed or stopped pass, a full disk, a file too big), with nothing left behind.
+ * `committed` and `abandoned` are final.
+ */
+type CacheWriterState = 'empty' | 'writing' | 'committing' | 'committed' | 'abandoned';
+
+/** The first row's shape: what the cache's index records about every row. */
+type RowShape = Pick<Row, 'origin'> & { readonly width: number; readonly hasLabel: boolean };
+
+/**
+ * Writes one pass's rows into a cache file aside (`<base>.rows.<unique>.partial`), renamed into place by
+ * `commit`. Records are packed into one reused block, written synchronously when full: memory stays bounded
+ * however slow the disk, and a pass makes no garbage per row. Any failure to write abandons the cache, never
+ * the pass: the rows go on streaming from the CSV.
+ */
+class CacheWriter {
+  private state: CacheWriterState = 'empty';
+  /** Unique per writer: two runs caching the same file at once each write their own, the last rename wins. */
+  private readonly unique = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly partial: string;
+  /** The partial file, open while `writing` (and `committing`, until it is closed). */
+  private fd: number | null = null;
+  private shape: RowShape | null = null;
+  private block = Buffer.alloc(0);
+  /** Bytes of `block` holding records not yet written. */
+  private filled = 0;
+  /** Bytes of records so far, written or in `block`. */
+  private bytes = 0;
+  private rows = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly base: string,
+    private readonly options: CsvOptions,
+    private readonly cache: CacheOptions,
+  ) {
+    this.partial = `${base}.rows.${this.unique}.partial`;
+  }
+
+  /** Adds a row's record: a u32 line, an f32 label (NaN: none) and its values as f32. */
+  add(row: Row): void {
+    if (this.state === 'empty') this.open(row);
+    if (this.state !== 'writing') return;
+    const size = 8 + 4 * row.x.length;
+    if (this.filled + size > this.block.length) this.flush();
+    if (this.state !== 'writing') return;
+    const at = this.filled;
+    this.block.writeUInt32LE(row.line, at);
+    this.block.writeFloatLE(row.label ?? Number.NaN, at + 4);
+    new Float32Array(this.block.buffer, this.block.byteOffset + at + 8, row.x.length).set(row.x);
+    this.filled += size;
+    this.bytes += size;
+    this.rows++;
+    // Too big for the cache: stop caching this file, keep streaming it.
+    if (this.bytes > this.cache.maxBytes) this.abandon();
+  }
+
+  /**
+   * The pass read the whole file: writes what is left, closes the file and renames it and its index into place
+   * (the index last: a cache is only read once its index exists). Never rejects for want of a cache.
+   */
+  async commit(): Promise<void> {
+    if (this.state !== 'writing') return this.abandon();
+    this.state = 'committing';
+    try {
+      const meta = this.meta(this.shape as RowShape);
+      this.flush();
+      if (this.fd === null) return; // the last write failed, and flush gave up
+      closeSync(this.fd);
+      this.fd = null;
+      await fs.rename(this.partial, `${this.base}.rows`);
+      await fs.writeFile(`${this.base}.json.${this.unique}.partial`, JSON.stringify(meta));
+      await fs.rename(`${this.base}.json.${this.unique}.partial`, `${this.base}.json`);
+      this.state = 'committed';
+      await evict(this.cache);
+    } catch {
+      this.abandon();
+    }
+  }
+
+  /** The pass stopped: gives up, unless it had read the whole file (then `commit` goes on). */
+  cancel(): void {
+    if (this.state === 'empty' || this.state === 'writing') this.abandon();
+  }
+
+  /** Stops writing and removes the partial file. */
+  abandon(): void {
+    if (this.state === 'committed') return;
+    this.state = 'abandoned';
+    if (this.fd === null) return;
+    const open = this.fd;
+    this.fd = null;
+    try {
+      closeSync(open);
+    } finally {
+      rmSync(this.partial, { force: true });
+    }
+  }
+
+  private open(first: Row): void {
+    this.shape = { origin: first.origin, width: first.x.length, hasLabel: first.label !== null };
+    try {
+      this.fd = openSync(this.partial, 'w');
+    } catch {
+      this.state = 'abandoned';
+      return;
+    }
+    this.block = Buffer.alloc((8 + 4 * first.x.length) * WRITE_ROWS);
+    this.state = 'writing';
+  }
+
+  private flush(): void {
+    if (this.fd === null) return;
+    try {
+      for (let at = 0; at < this.filled; ) at += writeSync(this.fd, this.block, at, this.filled - at);
+    } catch {
+      // A full disk or a lost folder: stop caching this file, keep streaming it.
+      this.abandon();
+    }
+    this.filled = 0;
+  }
+
+  private meta(shape: RowShape): CacheMeta {
+    const { badRows } = this.options;
+    return {
+      format: FORMAT,
+      source: this.file,
+      rows: this.rows,
+      width: shape.width,
+      hasLabel: shape.hasLabel,
+      header: shape.origin.header ? [...shape.origin.header] : null,
+      featureColumns: [...shape.origin.featureColumns],
+      skipped: badRows ? { ...badRows.skipped, lines: [...badRows.skipped.lines] } : undefined,
+    };
+  }
 }
 
 export interface CacheEntry {

@@ -52,7 +52,7 @@ export class Inference {
   /**
    * Shared memory to pack a batch in: requests then read it in place, in one worker or in all. Give it back
    * once answered. The buffers outlive passes: a fresh set per pass lingered until a garbage collection and
-   * fragmented the process's memory (RSS grew by ~40 MB per pass).
+   * fragmented the process's memory, which grew pass after pass (`bench/run.mjs`, memory section).
    */
   readonly allocate = (length: number): Float32Array => this.buffers.allocate(length);
 

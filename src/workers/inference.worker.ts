@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend.js';
-import { AeflowError, type SerializedError } from '../errors.js';
+import { AeflowError } from '../errors.js';
 import { DenseStack } from '../models/denseStack.js';
 import { heapView } from '../models/heapView.js';
 import { StreamingNeighbours } from '../models/nearestNeighbours.js';
@@ -15,7 +15,6 @@ import { SoftmaxRegression } from '../models/softmaxRegression.js';
 import { CsvText } from '../sinks/csvText.js';
 import { featureRows } from '../sinks/featuresCsv.js';
 import { readLayersModel } from '../sinks/modelFiles.js';
-import { maybeFail } from './faults.js';
 import {
   type FeatureSet,
   featureSets,
@@ -26,6 +25,8 @@ import {
   PROBE_STEP_ROWS,
   type Rows,
 } from './inferenceProtocol.js';
+import { respond } from './respond.js';
+import { readArray } from './tensorData.js';
 
 interface Pca {
   readonly mean: tf.Tensor1D;
@@ -49,15 +50,9 @@ let probes: Probes | null = null;
 /** Where encodeText writes, reused. */
 const csvText = new CsvText();
 
-/** Entry point: one request in, one response out; errors travel as data so their codes survive. */
-export default async function handle(request: InferenceRequest): Promise<InferenceResponse> {
-  try {
-    maybeFail(request.kind);
-    const result = await (handlers[request.kind] as (r: InferenceRequest) => unknown)(request);
-    return { ok: true, result } as InferenceResponse;
-  } catch (e) {
-    return { ok: false, error: serialize(e) };
-  }
+/** Entry point: one request in, one response out. */
+export default function handle(request: InferenceRequest): Promise<InferenceResponse> {
+  return respond<InferenceRequest, InferenceResponse>(handlers, request);
 }
 
 type Handlers = {
@@ -77,7 +72,7 @@ const handlers: Handlers = {
 
   encode(rows) {
     const z = tf.tidy(() => stack(encoder, 'encoder').apply(tensorOf(rows)));
-    return { z: read(z) };
+    return { z: readArray(z) };
   },
 
   encodeText(rows) {
@@ -101,7 +96,7 @@ const handlers: Handlers = {
       return [halfMsePerRow(stack(decoder, 'decoder').apply(z), x), z];
     });
     codes.dispose();
-    return { errors: read(errors) };
+    return { errors: readArray(errors) };
   },
 
   statistics() {
@@ -132,7 +127,7 @@ const handlers: Handlers = {
         const centred = tf.sub(x, p.mean) as tf.Tensor2D;
         return halfMsePerRow(tf.matMul(tf.matMul(centred, p.components), p.transposed) as tf.Tensor2D, centred);
       });
-      return { errors: read(errors), pcaErrors: read(pcaErrors), codes: read(codes) };
+      return { errors: readArray(errors), pcaErrors: readArray(pcaErrors), codes: readArray(codes) };
     } finally {
       x.dispose();
     }
@@ -151,7 +146,7 @@ const handlers: Handlers = {
     const p = probesOf();
     const { cols } = batch;
     // A logistic step's rows at a time, each made a tensor from shared memory: tfjs's slice of a batch tensor
-    // costs more than the step itself (~3 ms for 256 × 784 on WASM).
+    // costs more than the step itself.
     for (let start = 0; start < batch.rows; start += PROBE_STEP_ROWS) {
       const n = Math.min(PROBE_STEP_ROWS, batch.rows - start);
       const rows = batch.x.subarray(start * cols, (start + n) * cols);
@@ -206,7 +201,7 @@ const QUERY_PIECE = 512;
 /**
  * The queries as each feature set: the raw rows where they are (the evaluation's shared memory), their codes
  * computed piece by piece into plain memory. The WASM heap never shrinks and grows by copying itself, so holding
- * the queries there had left each worker ~60 MB larger.
+ * the queries there left each worker larger for the rest of its life (`bench/run.mjs`, memory section).
  */
 function heldQueries(queries: Float32Array, rows: number, d: number): Record<FeatureSet, Float32Array> {
   const held: Record<FeatureSet, Float32Array> = { raw: queries.subarray(0, rows * d), pca: new Float32Array(0), model: new Float32Array(0) };
@@ -310,16 +305,4 @@ function endProbes(): void {
   for (const set of featureSets) probes.neighbours[set].dispose();
   probes = null;
   scratches.clear();
-}
-
-function read(t: tf.Tensor): Float32Array {
-  const data = t.dataSync() as Float32Array;
-  t.dispose();
-  return data;
-}
-
-function serialize(e: unknown): SerializedError {
-  if (e instanceof AeflowError) return e.toJSON();
-  const err = e instanceof Error ? e : new Error(String(e));
-  return { code: 'WORKER_FAILED', message: `worker: ${err.message}`, hint: 'rerun with --verbose and report the stack', stack: err.stack };
 }

@@ -5,7 +5,8 @@ import type { BackendChoice } from '../backend.js';
 /**
  * How many workers `workers: auto` starts. WASM does not start threads in Node, so workers are how it uses cores:
  * one per core (at most 8). The main thread's share (reading, shuffling, batching) is small once the rows are
- * cached. On 2 cores, Fashion-MNIST, the reference model: 2 workers ~11,000 samples/s, 1 worker ~6,500.
+ * cached, so a worker per core trains faster than fewer (`npm run bench -- --only training --workers 1` against
+ * the default compares them).
  * Native TensorFlow (tfjs-node) is multi-threaded itself, and several instances in worker threads have been
  * reported to crash (tfjs #2079): one worker there.
  */

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadPipeline } from '../../src/config/load.js';
 import { models } from '../../src/models/builtins.js';
 import { runPipeline } from '../../src/pipeline/run.js';
-import { Trainer } from '../../src/workers/pool.js';
+import { Trainer } from '../../src/workers/trainer.js';
 import { aeflow } from '../cli/cli.js';
 import { fixture, tempDir } from '../helpers.js';
 

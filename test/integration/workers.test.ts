@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadPipeline } from '../../src/config/load.js';
 import { runPipeline } from '../../src/pipeline/run.js';
 import { denseSpec } from '../../src/models/denseAutoencoder.js';
-import { splitRows, Trainer } from '../../src/workers/pool.js';
+import { shareRows, Trainer } from '../../src/workers/trainer.js';
 import { fixture, tempDir } from '../helpers.js';
 
 describe('data-parallel training', () => {
@@ -86,11 +86,11 @@ describe('data-parallel training', () => {
   });
 
   it('splits batches into even shares, none empty', () => {
-    expect(splitRows(10, 3)).toEqual([
+    expect(shareRows(10, 3)).toEqual([
       [0, 4],
       [4, 3],
       [7, 3],
     ]);
-    expect(splitRows(1, 2)).toEqual([[0, 1]]);
+    expect(shareRows(1, 2)).toEqual([[0, 1]]);
   });
 });

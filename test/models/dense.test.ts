@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend.js';
-import { buildModel } from '../../src/models/build.js';
+import { buildModel } from '../../src/models/tensors/build.js';
 import { type DenseKernel, featuresKernel, fromCanonical, rowsKernel, toCanonical, transposeArray, variablesOf } from '../../src/models/dense.js';
 import { denseSpec } from '../../src/models/denseAutoencoder.js';
 import type { ModelSpec } from '../../src/models/layers.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { deriveSeed } from '../random.js';
-import { applyDense, type DenseKernel, type DenseVariables, fromLayout, makeDense, toLayout, variablesOf } from './dense.js';
-import type { VariationalAutoencoderSpec } from './layers.js';
+import { deriveSeed } from '../../random.js';
+import { applyDense, type DenseKernel, type DenseVariables, fromLayout, makeDense, toLayout, variablesOf } from '../dense.js';
+import type { VariationalAutoencoderSpec } from '../layers.js';
 import type { LossValue, TrainableModel } from './trainable.js';
 
 /**

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { applyDense, type DenseKernel, type DenseVariables, fromLayout, makeDense, toLayout, variablesOf } from './dense.js';
-import type { DenseAutoencoderSpec } from './layers.js';
-import { type LossName, reconstructionLoss } from './losses.js';
+import { applyDense, type DenseKernel, type DenseVariables, fromLayout, makeDense, toLayout, variablesOf } from '../dense.js';
+import type { DenseAutoencoderSpec } from '../layers.js';
+import { type LossName, reconstructionLoss } from '../losses.js';
 import type { LossValue, TrainableModel } from './trainable.js';
 
 /**

@@ -39,11 +39,10 @@ export class Trainer {
   ) {}
 
   static async start(options: TrainerOptions): Promise<Trainer> {
-    // A trainer worker's JavaScript heap holds ~20 MB of live objects (tensors' data is in WASM or native
-    // memory), and a step makes little garbage. Uncapped, V8 sized each worker's heap for far more: a young
-    // generation of tens of MB, and an old one that, in data-parallel runs, grew by ~20 MB per 1,000 steps (a
-    // replica blocked at the barrier seldom lets the collector finish). Capped: RSS 227 MB instead of 338 MB
-    // after 3,000 steps with 2 workers (scratch measurement, reference model), at the same speed.
+    // A trainer worker's JavaScript heap holds little (tensors' data is in WASM or native memory), but V8 sizes
+    // an uncapped one for far more, and in data-parallel runs lets it grow (a replica blocked at the barrier
+    // seldom lets the collector finish): capped, the workers stay smaller at the same speed (`bench/run.mjs`,
+    // memory section).
     const pool = WorkerThreads.create<Requests>('train', options.workers, { signal: options.signal, heap: { oldMb: 64, youngMb: 8 } });
     try {
       const shared = pool.size > 1 ? sharedTraining(pool.size, parameterCount(options.init.model)) : undefined;
@@ -77,14 +76,14 @@ export class Trainer {
 
   private async stepNow(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<StepResult> {
     // The batch goes into reused shared memory that every replica reads its share of: no copy per replica, and
-    // no buffer left behind in the workers for their garbage collectors (training made ~0.8 MB of it per step).
+    // no buffer left behind in the workers for their garbage collectors.
     const xs = this.buffers.take(x);
     const ts = target ? this.buffers.take(target) : null;
     try {
       if (this.pool.size === 1) return await this.pool.call(0, { kind: 'step', x: xs, target: ts, rows, cols });
       // Data parallel: contiguous shares of the batch, gradients weighted by share size. Every replica takes
       // part (with an empty share when the batch has fewer rows than replicas): they meet at a barrier.
-      const shares = splitRows(rows, this.pool.size);
+      const shares = shareRows(rows, this.pool.size);
       const fractions = Array.from({ length: this.pool.size }, (_, i) => (shares[i]?.[1] ?? 0) / rows);
       const results = await Promise.all(
         Array.from({ length: this.pool.size }, (_, replica) => {
@@ -183,7 +182,7 @@ function weightedMean(results: readonly StepResult[], weights: readonly number[]
 }
 
 /** [start, count] shares of `rows`, as even as possible, empty shares left out. */
-export function splitRows(rows: number, parts: number): Array<[number, number]> {
+export function shareRows(rows: number, parts: number): Array<[number, number]> {
   const shares: Array<[number, number]> = [];
   let start = 0;
   for (let i = 0; i < parts; i++) {

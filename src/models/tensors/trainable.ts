@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { DenseVariables } from './dense.js';
+import type { DenseVariables } from '../dense.js';
 
 /** A loss and its named parts (a VAE's reconstruction and KL terms), as scalars. */
 export interface LossValue {
