@@ -100,13 +100,17 @@ async function resumedRun(run: string, values: Values, positionals: string[]): P
   const out = path.resolve(run);
   if (!existsSync(out) || !statSync(out).isDirectory()) {
     throw new AeflowError(
-      'RUN_NOT_FOUND',
+      'CHECKPOINT_NOT_FOUND',
       `--resume ${run}: no such run folder`,
       'pass the folder of an earlier run, as its INTERRUPTED message names it (e.g. runs/mnist)',
     );
   }
   if (!existsSync(path.join(out, 'pipeline.yaml'))) {
-    throw new AeflowError('RUN_NOT_FOUND', `--resume ${run}: not a run folder (no pipeline.yaml)`, 'pass a folder written by aeflow run (e.g. runs/mnist)');
+    throw new AeflowError(
+      'CHECKPOINT_NOT_FOUND',
+      `--resume ${run}: not a run folder (no pipeline.yaml)`,
+      'pass a folder written by aeflow run (e.g. runs/mnist)',
+    );
   }
   if (existsSync(path.join(out, 'summary.json'))) {
     complete(out, sets);

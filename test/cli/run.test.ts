@@ -113,7 +113,7 @@ describe('run --resume', () => {
   it('a folder that does not exist is a coded error', () => {
     const r = aeflow(['run', '--resume', 'runs/does-not-exist'], project);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('error [RUN_NOT_FOUND]: --resume runs/does-not-exist: no such run folder');
+    expect(r.stderr).toContain('error [CHECKPOINT_NOT_FOUND]: --resume runs/does-not-exist: no such run folder');
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 
