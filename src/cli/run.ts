@@ -89,6 +89,9 @@ async function resumedRun(run: string, values: Values, positionals: string[]): P
   const sets = values.set ?? [];
   for (const set of sets) {
     const key = set.slice(0, Math.max(0, set.indexOf('=')));
+    if (key === 'outputs.dir') {
+      throw usageError('run', `--resume ${run} --set ${set}: a resumed run writes into its own folder, ${run}`);
+    }
     if (!RESUMABLE_SETS.includes(key)) {
       throw new AeflowError(
         'USAGE',
