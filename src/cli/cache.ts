@@ -1,17 +1,12 @@
 import path from 'node:path';
-import { AeflowError } from '../errors.js';
 import { clearCache, listCache } from '../sources/rowCache.js';
-import { parseCommand } from './args.js';
-
-const usage = 'aeflow cache list|clear [--dir DIR]';
+import { parseCommand, usageError } from './args.js';
 
 /** `aeflow cache`: show or remove the binary row caches (default folder: .cache/aeflow). */
 export async function cacheCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('cache', argv, { dir: { type: 'string' } }, usage);
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
+  const args = parseCommand('cache', argv);
+  if (!args) return 0;
+  const { values, positionals } = args;
   const dir = path.resolve(values.dir ?? path.join('.cache', 'aeflow'));
   const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
   switch (positionals[0]) {
@@ -26,6 +21,6 @@ export async function cacheCommand(argv: string[]): Promise<number> {
       console.log(`removed ${mb(await clearCache(dir))} of caches from ${dir}`);
       return 0;
     default:
-      throw new AeflowError('USAGE', `aeflow cache needs list or clear`, `usage: ${usage}`);
+      throw usageError('cache', 'aeflow cache needs list or clear');
   }
 }

@@ -2,29 +2,31 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { AeflowError } from '../errors.js';
 import { writeImageCsv } from '../sinks/imageCsv.js';
+import { existing, refuseOverwrite } from '../sinks/overwrite.js';
 import { readIdx } from '../sources/idx.js';
 import { bundledDigits, type LabelledImages, splitImages } from '../sources/mnistDigits.js';
-import { parseCommand } from './args.js';
+import { parseCommand, usageError } from './args.js';
 
-const usage = 'aeflow data mnist|fashion-mnist [--out DIR] [--if-missing] [--source DIR]';
 export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
 
 /** `aeflow data`: write the data sets aeflow knows as CSVs in the MNIST layout. */
 export async function dataCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('data', argv, { out: { type: 'string' }, 'if-missing': { type: 'boolean' }, source: { type: 'string' } }, usage);
-  if (values.help || positionals.length !== 1) {
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
-    throw new AeflowError('USAGE', 'aeflow data needs the name of a data set', `usage: ${usage}`);
-  }
+  const args = parseCommand('data', argv);
+  if (!args) return 0;
+  const { values, positionals } = args;
+  if (positionals.length !== 1) throw usageError('data', 'aeflow data needs the name of a data set');
   const out = path.resolve(values.out ?? 'data');
   const name = positionals[0];
   const files = name === 'mnist' ? ['mnist_train.csv', 'mnist_test.csv'] : name === 'fashion-mnist' ? ['fashion_train.csv', 'fashion_test.csv'] : null;
   if (!files) throw new AeflowError('USAGE', `unknown data set "${name}"`, 'known data sets: mnist (bundled digits), fashion-mnist (Debian package)');
   const targets = files.map((f) => path.join(out, f));
-  if (values['if-missing'] && targets.every((t) => existsSync(t))) return 0;
+  const present = existing(targets);
+  if (values['if-missing'] && present.length === targets.length) return 0;
+  // With one of the pair missing, --if-missing writes both: the one there is written over only with --force.
+  refuseOverwrite(present, Boolean(values.force), {
+    force: 'write both again',
+    instead: values['if-missing'] ? 'remove it so that --if-missing writes both' : 'use --if-missing to keep CSVs that are there',
+  });
   mkdirSync(out, { recursive: true });
 
   let train: LabelledImages;

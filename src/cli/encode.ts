@@ -1,90 +1,74 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { defer, finalize, lastValueFrom, mergeMap } from 'rxjs';
-import type { BackendChoice } from '../backend.js';
 import { runSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
 import { batchRows } from '../operators/batchRows.js';
 import { type DataSource, dataRows, defaultCacheDir } from '../pipeline/dataflow.js';
 import { widthMismatch } from '../pipeline/passes.js';
 import { FeaturesCsv } from '../sinks/featuresCsv.js';
-import { BadRows } from '../sources/badRows.js';
+import { refuseOverwrite } from '../sinks/overwrite.js';
+import { BadRows, skippedMessage } from '../sources/badRows.js';
 import { csvShape } from '../sources/csv.js';
 import { FlowControl } from '../sources/flowControl.js';
 import { Inference } from '../workers/inference.js';
 import { resolveWorkers } from '../workers/workerCount.js';
-import { dataFlags, parseCommand, positiveInt } from './args.js';
+import { backendFlag, dataFlags, modelFolder, parseCommand, positiveInt, usageError, workersFlag } from './args.js';
 
-const usage =
-  'aeflow encode --model RUN/model --input X.csv --out features.csv [--label-column NAME|N|none] [--scale N|none] [--no-header] [--on-bad-row error|skip] [--batch N] [--workers N|auto] [--backend B]';
+/** The encoder folder `--model` names: a run folder, its model/, model/encoder/ itself, or a model.json. */
+function encoderFolder(given: string): string {
+  const model = modelFolder(given);
+  if (existsSync(path.join(model, 'encoder', 'model.json'))) return path.join(model, 'encoder');
+  if (existsSync(path.join(model, 'model.json')) || (existsSync(model) && statSync(model).isFile())) return model;
+  throw new AeflowError(
+    'MODEL_NOT_FOUND',
+    `${given}: no encoder (no encoder/model.json)`,
+    'pass a run folder or its model folder (e.g. runs/mnist or runs/mnist/model)',
+  );
+}
 
 /**
  * `aeflow encode`: stream a CSV through a saved encoder and write the codes, in input order, in bounded
  * memory. Scaling and the label column default to what the run's pipeline.yaml used.
  */
 export async function encodeCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommand(
-    'encode',
-    argv,
-    {
-      model: { type: 'string' },
-      input: { type: 'string' },
-      out: { type: 'string' },
-      'label-column': { type: 'string' },
-      scale: { type: 'string' },
-      'no-header': { type: 'boolean' },
-      batch: { type: 'string' },
-      backend: { type: 'string' },
-      workers: { type: 'string' },
-      'on-bad-row': { type: 'string' },
-    },
-    usage,
-  );
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
-  if (!values.model || !values.input || !values.out) throw new AeflowError('USAGE', 'aeflow encode needs --model, --input and --out', `usage: ${usage}`);
-  const encoderDir = existsSync(path.join(values.model, 'encoder', 'model.json')) ? path.join(values.model, 'encoder') : values.model;
+  const args = parseCommand('encode', argv);
+  if (!args) return 0;
+  const { values } = args;
+  if (!values.model || !values.input || !values.out) throw usageError('encode', 'aeflow encode needs --model, --input and --out');
+  const out = values.out;
+  const backend = backendFlag(values.backend) ?? 'auto';
+  const workers = resolveWorkers(workersFlag(values.workers) ?? 'auto', backend);
+  const batch = positiveInt('--batch', values.batch) ?? 1000;
+  const encoderDir = encoderFolder(values.model);
+  refuseOverwrite(existsSync(out) ? [out] : [], Boolean(values.force), { force: 'write over it', instead: 'choose another --out' });
   const run = runSettings(encoderDir);
   const header = !values['no-header'];
   const flags = dataFlags(values, run);
-  const scale = flags.scale;
   let labelColumn = flags.labelColumn;
   // A default label column the input lacks means the input has no labels (e.g. new, unlabelled data).
   if (!flags.labelGiven && typeof labelColumn === 'string') {
     const { origin } = await csvShape(values.input, { header, labelColumn: null });
     if (!origin.header?.includes(labelColumn)) labelColumn = null;
   }
-  const batch = positiveInt('--batch', values.batch) ?? 1000;
   const badRows = flags.onBadRow === 'skip' ? new BadRows() : undefined;
 
   const source: DataSource = {
     file: values.input,
     header,
     labelColumn,
-    scale,
+    scale: flags.scale,
     onBadRow: flags.onBadRow,
     parser: 'fast',
     // One pass: read the row cache when training left one, but make none.
     cache: { dir: defaultCacheDir(), maxBytes: 4096 * 1024 * 1024, write: false },
   };
-  const backend = (values.backend as BackendChoice) ?? 'auto';
-  const workers = resolveWorkers(
-    values.workers === undefined || values.workers === 'auto' ? 'auto' : (positiveInt('--workers', values.workers) as number),
-    backend,
-  );
   const inference = await Inference.start({ model: encoderDir, backend, workers });
   let features: FeaturesCsv | null = null;
   try {
-    const rows = await encodeRows(inference, source, values.out as string, batch, badRows, (f) => (features = f));
-    console.log(`encode: ${rows} rows -> ${values.out} (${inference.codeSize} features each, ${inference.backend} backend)`);
-    const skipped = badRows?.skipped;
-    if (skipped && skipped.count > 0) {
-      console.log(
-        `encode: skipped ${skipped.count} bad row${skipped.count === 1 ? '' : 's'} (on_bad_row: skip), at lines ${skipped.lines.join(', ')}${skipped.count > skipped.lines.length ? ', …' : ''}; the first: ${skipped.first}`,
-      );
-    }
+    const rows = await encodeRows(inference, source, out, batch, badRows, (f) => (features = f));
+    console.log(`encode: ${rows} rows -> ${out} (${inference.codeSize} features each, ${inference.backend} backend)`);
+    if (badRows && badRows.skipped.count > 0) console.log(`encode: ${skippedMessage(badRows.skipped)}`);
   } catch (e) {
     await (features as FeaturesCsv | null)?.abort();
     throw e;

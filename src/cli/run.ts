@@ -1,15 +1,21 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { BackendChoice } from '../backend.js';
 import { loadPipeline } from '../config/load.js';
 import { AeflowError } from '../errors.js';
 import { runPipeline } from '../pipeline/run.js';
 import { readCheckpoint } from '../sinks/checkpoint.js';
-import { runFolder } from '../sinks/runFolder.js';
-import { parseCommand, positiveInt } from './args.js';
+import { shown } from '../sinks/overwrite.js';
+import { isFree, runFolder } from '../sinks/runFolder.js';
+import { backendFlag, parseCommand, usageError, workersFlag } from './args.js';
 
-export const runUsage =
-  'aeflow run PIPELINE.yaml [--set key=value]... [--out DIR] [--force] [--backend auto|tensorflow|wasm|cpu] [--workers N|auto] [--verbose]\n' +
-  '       aeflow run --resume RUN_FOLDER';
+type Values = NonNullable<ReturnType<typeof parseCommand<'run'>>>['values'];
+
+/** What `aeflow run` is to do: train a pipeline into `out`, or go on from a checkpoint there. */
+interface Target {
+  loaded: Awaited<ReturnType<typeof loadPipeline>>;
+  out: string;
+  resume?: ReturnType<typeof readCheckpoint>;
+}
 
 /**
  * `aeflow run`: train a pipeline and write its run folder; `--resume` goes on from a run folder's checkpoint.
@@ -17,44 +23,16 @@ export const runUsage =
  * a second signal quits at once.
  */
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(
-    'run',
-    argv,
-    {
-      set: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      force: { type: 'boolean' },
-      backend: { type: 'string' },
-      workers: { type: 'string' },
-      resume: { type: 'string' },
-    },
-    runUsage,
-  );
-  if (values.help) {
-    console.log(runUsage);
-    return 0;
-  }
-  const backend = values.backend as BackendChoice | undefined;
-  if (backend !== undefined && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
-    throw new AeflowError('USAGE', `--backend ${backend}: unknown backend`, 'choose auto, tensorflow, wasm or cpu');
-  }
-  const workers = values.workers === 'auto' ? 'auto' : positiveInt('--workers', values.workers);
-
-  let loaded: Awaited<ReturnType<typeof loadPipeline>>;
-  let out: string;
-  let resume: ReturnType<typeof readCheckpoint> | undefined;
-  if (values.resume) {
-    if (positionals.length > 0 || values.set || values.out) {
-      throw new AeflowError('USAGE', '--resume takes the run folder alone: the pipeline and its settings are the run’s own', `usage: ${runUsage}`);
-    }
-    out = path.resolve(values.resume);
-    resume = readCheckpoint(out);
-    loaded = await loadPipeline(path.join(out, 'pipeline.yaml'));
-  } else {
-    if (positionals.length !== 1) throw new AeflowError('USAGE', 'aeflow run needs one pipeline file', `usage: ${runUsage}`);
-    loaded = await loadPipeline(positionals[0], values.set ?? []);
-    out = runFolder(loaded.name, values.out ?? loaded.config.outputs.dir, Boolean(values.force));
-  }
+  const args = parseCommand('run', argv);
+  if (!args) return 0;
+  const { values, positionals } = args;
+  const backend = backendFlag(values.backend);
+  const workers = workersFlag(values.workers);
+  const target = values.resume === undefined ? await freshRun(values, positionals) : await resumedRun(values.resume, values, positionals);
+  if (!target) return 0;
+  const { loaded, out, resume } = target;
+  // Whether the run made its folder: a run that fails once it has started keeps it and says where it is.
+  const hadFolder = !isFree(out);
 
   const abort = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
@@ -65,15 +43,102 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    if (resume)
-      console.log(`resuming ${path.relative(process.cwd(), out) || '.'} after epoch ${resume.epoch}${resume.batches ? ` and ${resume.batches} batches` : ''}`);
+    if (resume) console.log(`resuming ${shown(out)} after epoch ${resume.epoch}${resume.batches ? ` and ${resume.batches} batches` : ''}`);
     await runPipeline(loaded, { out, backend, workers, signal: abort.signal, resume });
   } catch (e) {
     if (e instanceof AeflowError && e.code === 'INTERRUPTED') process.exitCode = 130;
+    if (e instanceof AeflowError && e.code !== 'INTERRUPTED' && !hadFolder && !isFree(out)) throw keptFolder(e, out);
     throw e;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
   return 0;
+}
+
+/** A run's name becomes a folder under runs/: one path segment. */
+function checkName(name: string): void {
+  if (name === '' || name === '.' || name === '..' || /[/\\]/.test(name)) {
+    throw new AeflowError('USAGE', `--name "${name}": a run's name is a folder name, without / or \\`, 'e.g. --name mnist-wide');
+  }
+}
+
+async function freshRun(values: Values, positionals: string[]): Promise<Target> {
+  if (positionals.length !== 1) throw usageError('run', 'aeflow run needs one pipeline file (or --resume RUN)');
+  const sets = [...(values.set ?? [])];
+  if (values.name !== undefined) {
+    checkName(values.name);
+    // As a --set of the key `name`, quoted so that it stays a string: logs, summary.json and pipeline.yaml carry it.
+    sets.push(`name=${JSON.stringify(values.name)}`);
+  }
+  const loaded = await loadPipeline(positionals[0], sets);
+  return { loaded, out: runFolder(loaded.name, values.out ?? loaded.config.outputs.dir, Boolean(values.force)) };
+}
+
+/** The outputs a resumed run may change: what it writes at the end, which does not change what it trains. */
+const RESUMABLE_SETS = ['outputs.save_model', 'outputs.report', 'outputs.evaluate'];
+
+/** `--resume RUN`: the run's own pipeline.yaml and checkpoint; null when the run is already complete (said so). */
+async function resumedRun(run: string, values: Values, positionals: string[]): Promise<Target | null> {
+  if (positionals.length > 0 || values.out !== undefined || values.name !== undefined || values.force) {
+    throw usageError(
+      'run',
+      '--resume takes the run folder alone (with --set outputs.*, --backend, --workers): the pipeline, name and folder are the run’s own',
+    );
+  }
+  const sets = values.set ?? [];
+  for (const set of sets) {
+    const key = set.slice(0, Math.max(0, set.indexOf('=')));
+    if (key === 'outputs.dir') {
+      throw usageError('run', `--resume ${run} --set ${set}: a resumed run writes into its own folder, ${run}`);
+    }
+    if (!RESUMABLE_SETS.includes(key)) {
+      throw new AeflowError(
+        'USAGE',
+        `--resume ${run} --set ${set}: a resumed run trains with the settings it started with (${path.join(run, 'pipeline.yaml')}), so that it ends as the run left alone would`,
+        `only ${RESUMABLE_SETS.join(', ')} (what it writes at the end) can change; to train with other settings, start a new run`,
+      );
+    }
+  }
+  const out = path.resolve(run);
+  if (!existsSync(out) || !statSync(out).isDirectory()) {
+    throw new AeflowError(
+      'CHECKPOINT_NOT_FOUND',
+      `--resume ${run}: no such run folder`,
+      'pass the folder of an earlier run, as its INTERRUPTED message names it (e.g. runs/mnist)',
+    );
+  }
+  if (!existsSync(path.join(out, 'pipeline.yaml'))) {
+    throw new AeflowError(
+      'CHECKPOINT_NOT_FOUND',
+      `--resume ${run}: not a run folder (no pipeline.yaml)`,
+      'pass a folder written by aeflow run (e.g. runs/mnist)',
+    );
+  }
+  if (existsSync(path.join(out, 'summary.json'))) {
+    complete(out, sets);
+    return null;
+  }
+  const resume = readCheckpoint(out);
+  return { loaded: await loadPipeline(path.join(out, 'pipeline.yaml'), sets), out, resume };
+}
+
+/** Resuming a run that finished: nothing to do, so say what it did and where its outputs are. */
+function complete(out: string, sets: readonly string[]): void {
+  const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { epochs: number; test_loss: number };
+  const epochs = `${summary.epochs} epoch${summary.epochs === 1 ? '' : 's'}`;
+  console.log(`${shown(out)}: the run is complete (${epochs}, test loss ${summary.test_loss.toFixed(5)}); nothing to resume`);
+  const files = readdirSync(out, { withFileTypes: true })
+    .map((f) => f.name + (f.isDirectory() ? '/' : ''))
+    .sort();
+  console.log(`outputs: ${shown(out)}/ (${files.join(', ')})`);
+  if (sets.length > 0) console.log(`${sets.map((s) => `--set ${s}`).join(' ')}: not applied, the run wrote its outputs when it finished`);
+}
+
+/** The error of a run that failed once it had started: its folder stays, with what it wrote, and the hint says where. */
+function keptFolder(e: AeflowError, out: string): AeflowError {
+  const where = `what the run wrote before it failed is in ${shown(out)}/`;
+  const kept = new AeflowError(e.code, e.message, e.hint ? `${e.hint}; ${where}` : where);
+  kept.stack = e.stack;
+  return kept;
 }

@@ -6,7 +6,7 @@ import { AeflowError } from '../errors.js';
 import { models } from '../models/builtins.js';
 import { BadRows } from '../sources/badRows.js';
 import { csvShape } from '../sources/csv.js';
-import { pathKeys, pipelineSchema, unknownKeyMessage, type Pipeline } from './schema.js';
+import { invalidValueMessage, pathKeys, pipelineSchema, unknownKeyMessage, type Pipeline, valueAt } from './schema.js';
 
 export interface LoadedPipeline {
   readonly config: Pipeline;
@@ -18,6 +18,8 @@ export interface LoadedPipeline {
   locate(keyPath: ReadonlyArray<string | number>): string;
   /** The configuration after defaults and overrides, as YAML. */
   resolvedYaml(): string;
+  /** A path key's value as the user wrote it, in the YAML or in a `--set`, before it was resolved. */
+  written(keyPath: ReadonlyArray<string | number>): string | undefined;
 }
 
 type KeyPath = Array<string | number>;
@@ -67,9 +69,11 @@ export async function loadPipeline(file: string, sets: readonly string[] = [], c
 
   const yamlDir = path.dirname(path.resolve(cwd, file));
   const fromSet = new Map<string, string>();
+  const written = new Map<string, string>();
   for (const assignment of sets) {
     const { keyPath, value } = parseSet(assignment);
     const isPath = pathKeys.some((k) => k.join('.') === keyPath.join('.'));
+    if (isPath && typeof value === 'string') written.set(keyPath.join('.'), value);
     const v = isPath && typeof value === 'string' ? path.resolve(cwd, value) : value;
     try {
       doc.setIn(keyPath, doc.createNode(v));
@@ -100,41 +104,46 @@ export async function loadPipeline(file: string, sets: readonly string[] = [], c
   if (!parsed.success) {
     throw new AeflowError(
       'CONFIG_INVALID',
-      `${file} has ${describeCount(parsed.error.issues.length)}:\n${formatIssues(parsed.error.issues, locate)}`,
-      `see README "Pipeline YAML" or config/pipeline.schema.json`,
+      `${file} has ${describeCount(parsed.error.issues.length)}:\n${formatIssues(parsed.error.issues, locate, raw)}`,
+      `see README "The pipeline YAML" or config/pipeline.schema.json`,
     );
   }
   const config = parsed.data;
   for (const key of pathKeys) {
     const [section, field] = key as [keyof Pipeline, string];
     const obj = config[section] as Record<string, unknown> | undefined;
-    if (obj && typeof obj[field] === 'string') obj[field] = path.resolve(yamlDir, obj[field] as string);
+    if (obj && typeof obj[field] === 'string') {
+      if (!written.has(key.join('.'))) written.set(key.join('.'), obj[field] as string);
+      obj[field] = path.resolve(yamlDir, obj[field] as string);
+    }
   }
   const name = config.name ?? path.basename(file).replace(/\.ya?ml$/i, '');
-  return { config, file, name, locate, resolvedYaml: () => stringify({ ...config, name }) };
+  return { config, file, name, locate, resolvedYaml: () => stringify({ ...config, name }), written: (keyPath) => written.get(keyPath.join('.')) };
 }
 
 function describeCount(n: number): string {
   return n === 1 ? '1 problem' : `${n} problems`;
 }
 
-/** One line per issue: location, key path, message; unknown keys point at the key itself. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], locate: (p: KeyPath) => string): string {
+/** One line per issue: location, key path, message; unknown keys point at the key itself. `raw` is the parsed YAML, for the values given. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], locate: (p: KeyPath) => string, raw?: unknown): string {
   const lines: string[] = [];
   for (const issue of issues.slice(0, 20)) {
     const keyPath = issue.path as KeyPath;
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) lines.push(`  ${locate([...keyPath, key])}: ${dotted([...keyPath, key])}: ${unknownKeyMessage(key)}`);
     } else {
-      lines.push(`  ${locate(keyPath)}: ${dotted(keyPath) || '(top level)'}: ${plainMessage(issue)}`);
+      lines.push(`  ${locate(keyPath)}: ${dotted(keyPath) || '(top level)'}: ${plainMessage(issue, raw)}`);
     }
   }
   if (issues.length > 20) lines.push(`  … and ${issues.length - 20} more`);
   return lines.join('\n');
 }
 
-function plainMessage(issue: z.core.$ZodIssue): string {
+function plainMessage(issue: z.core.$ZodIssue, raw: unknown): string {
   if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return `required (${issue.expected})`;
+  // The value given, as the other messages show it.
+  if (issue.code === 'invalid_value') return invalidValueMessage(valueAt(raw, issue.path), issue.values);
   return issue.message;
 }
 
@@ -178,7 +187,9 @@ export async function checkAgainstData(loaded: LoadedPipeline): Promise<{ width:
   let width = 0;
   for (const split of ['train', 'test'] as const) {
     const file = config.data[split];
-    const shape = await csvShape(file, csv);
+    const shape = await csvShape(file, csv).catch((e) => {
+      throw e instanceof AeflowError && e.code === 'CSV_NOT_FOUND' ? csvNotFound(loaded, split, e) : e;
+    });
     if (shape.width !== expected) {
       throw new AeflowError(
         'CONFIG_DATA_MISMATCH',
@@ -190,4 +201,28 @@ export async function checkAgainstData(loaded: LoadedPipeline): Promise<{ width:
     width = shape.width;
   }
   return { width };
+}
+
+/**
+ * A data file that is not there, as the user wrote it and where: a path written in the YAML is relative to the
+ * YAML file's folder, one given with --set to the working folder, and the hint says which.
+ */
+function csvNotFound(loaded: LoadedPipeline, split: 'train' | 'test', e: AeflowError): AeflowError {
+  const keyPath = ['data', split];
+  const file = loaded.config.data[split];
+  const what = e.message.startsWith(`${file}: `) ? e.message.slice(file.length + 2) : e.message;
+  const typed = loaded.written(keyPath) ?? file;
+  const where = loaded.locate(keyPath);
+  const folder = what.startsWith('is a folder');
+  if (where.startsWith('--set ')) {
+    const hint = folder ? `point data.${split} at a .csv file` : `a path given with --set is relative to the working folder (${process.cwd()}); check it`;
+    return new AeflowError('CSV_NOT_FOUND', `${typed}: ${what} (${where})`, hint);
+  }
+  const yamlDir = path.dirname(path.resolve(loaded.file));
+  const hint = folder
+    ? `point data.${split} at a .csv file`
+    : path.isAbsolute(typed)
+      ? `check data.${split} in ${loaded.file}, or give the path with --set data.${split}=PATH`
+      : `a path in the pipeline is relative to the YAML file's folder (${path.relative(process.cwd(), yamlDir) || '.'}/), not to where aeflow runs; fix data.${split} there, or give the path with --set data.${split}=PATH`;
+  return new AeflowError('CSV_NOT_FOUND', `${where}: data.${split}: ${typed}: ${what}${typed === file ? '' : ` (${file})`}`, hint);
 }

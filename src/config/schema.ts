@@ -25,6 +25,8 @@ function registered<T extends { type: string; schema: z.ZodType<any> }>(registry
       for (const issue of result.error.issues) {
         if (issue.code === 'unrecognized_keys') {
           for (const key of issue.keys) ctx.addIssue({ code: 'custom', path: [...issue.path, key], message: unknownKeyMessage(key) });
+        } else if (issue.code === 'invalid_value') {
+          ctx.addIssue({ code: 'custom', path: issue.path, message: invalidValueMessage(valueAt(value, issue.path), issue.values) });
         } else {
           ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
         }
@@ -37,6 +39,18 @@ function registered<T extends { type: string; schema: z.ZodType<any> }>(registry
 
 export function unknownKeyMessage(key: string): string {
   return `unknown key "${key}"`;
+}
+
+/** A value outside a fixed set, shown as given (zod's own message names only what it expected). */
+export function invalidValueMessage(given: unknown, values: readonly unknown[]): string {
+  return `unknown value ${JSON.stringify(given) ?? String(given)}; expected one of ${values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`;
+}
+
+/** The value at a key path of parsed YAML, or undefined. */
+export function valueAt(raw: unknown, keyPath: ReadonlyArray<PropertyKey>): unknown {
+  let node = raw;
+  for (const key of keyPath) node = node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+  return node;
 }
 
 const dataSchema = z

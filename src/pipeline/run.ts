@@ -118,7 +118,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     // The checkpoint a stop wrote (or the last epoch's) is on disk before the run says where to go on from.
     await checkpoints.settled().catch(() => undefined);
     if (e instanceof AeflowError && e.code === 'INTERRUPTED') {
-      throw new AeflowError('INTERRUPTED', e.message, `go on with: aeflow run --resume ${path.relative(process.cwd(), out) || '.'}`);
+      throw new AeflowError('INTERRUPTED', e.message, `go on with: npx aeflow run --resume ${path.relative(process.cwd(), out) || '.'}`);
     }
     throw e;
   }
@@ -207,7 +207,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     await writeReport(out, evaluation);
   }
   log(
-    `done: test loss ${summary.test_loss.toFixed(5)}, train loss ${summary.train_loss.toFixed(5)} after ${summary.epochs} epochs` +
+    `done: test loss ${summary.test_loss.toFixed(5)}, train loss ${summary.train_loss.toFixed(5)} after ${summary.epochs} epoch${summary.epochs === 1 ? '' : 's'}` +
       `${summary.noisy_input_loss === undefined ? '' : ` (the noisy input itself scores ${summary.noisy_input_loss.toFixed(5)})`}; ` +
       `${summary.samples_per_s.toLocaleString('en-US')} samples/s on ${summary.backend}; ${summary.wall_s.toFixed(1)} s from start to saved model`,
   );

@@ -243,7 +243,7 @@ export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {
             throw new AeflowError(
               'INTERRUPTED',
               `stopped at epoch ${epoch}, after ${batches} batch${batches === 1 ? '' : 'es'} of it; a checkpoint of that point was written`,
-              'go on with: aeflow run --resume RUN_FOLDER',
+              'go on with: npx aeflow run --resume RUN_FOLDER',
             );
           }
           const seconds = (performance.now() - started) / 1000;

@@ -1,18 +1,45 @@
 import type { TrainingEvent } from '../pipeline/train.js';
+import { skippedMessage } from '../sources/badRows.js';
 import type { ProgressBar } from './progressBar.js';
 
-/** The console side branch: the dataflow and backend at start, phases, the progress bar, one line per reported epoch. */
-export function consoleSink(log: (line: string) => void, progress: ProgressBar): (e: TrainingEvent) => void {
+type Start = Extract<TrainingEvent, { type: 'start' }>;
+
+/** tfjs-node is an optional dependency whose install often cannot fetch libtensorflow: its absence is the usual case. */
+function notInstalled(s: Start['skipped'][number]): boolean {
+  return s.name === 'tensorflow' && /Cannot find (package|module) '@tensorflow\/tfjs-node'/.test(s.reason);
+}
+
+/**
+ * The backend lines: `backend: wasm (tfjs-node not installed; matMul: native avx512), 2 workers, …`. A backend
+ * that `auto` skipped for another reason gets a line of its own with the reason; with `verbose`, every one does.
+ */
+export function backendLines(e: Start, verbose: boolean): string[] {
+  const lines: string[] = [];
+  const notes: string[] = [];
+  for (const s of e.skipped) {
+    if (!verbose && notInstalled(s)) notes.push('tfjs-node not installed');
+    else lines.push(`backend: ${s.name} unavailable (${s.reason})`);
+  }
+  if (e.matMul !== e.backend) notes.push(`matMul: ${e.matMul}`);
+  const parameters = e.parameters.toLocaleString('en-US');
+  lines.push(
+    `backend: ${e.backend}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}, ${e.workers} worker${e.workers === 1 ? '' : 's'}, ${parameters} parameters`,
+  );
+  return lines;
+}
+
+/**
+ * The console side branch: the dataflow and backend at start, phases, the progress bar, one line per reported epoch.
+ * `verbose` defaults to the --verbose that every command takes (main.ts reads it the same way for errors).
+ */
+export function consoleSink(log: (line: string) => void, progress: ProgressBar, verbose = process.argv.includes('--verbose')): (e: TrainingEvent) => void {
   let phased = false;
   const reported = new Set<string>();
   return (e) => {
     switch (e.type) {
       case 'start':
         log(`aeflow: ${e.pipeline}: ${e.dataflow}`);
-        for (const s of e.skipped) log(`backend: ${s.name} unavailable (${s.reason})`);
-        log(
-          `backend: ${e.backend}${e.matMul === e.backend ? '' : ` (matMul: ${e.matMul})`}, ${e.workers} worker${e.workers === 1 ? '' : 's'}, ${e.parameters.toLocaleString('en-US')} parameters`,
-        );
+        for (const line of backendLines(e, verbose)) log(line);
         break;
       case 'phase':
         phased = true;
@@ -36,9 +63,7 @@ export function consoleSink(log: (line: string) => void, progress: ProgressBar):
           const key = `${split}:${s.count}`;
           if (s.count === 0 || reported.has(key)) continue;
           reported.add(key);
-          log(
-            `skipped ${s.count} bad ${split} row${s.count === 1 ? '' : 's'} (on_bad_row: skip), at lines ${s.lines.join(', ')}${s.count > s.lines.length ? ', …' : ''}; the first: ${s.first}`,
-          );
+          log(skippedMessage(s, split));
         }
         if (!e.log) break;
         const terms = Object.entries(e.testTerms)

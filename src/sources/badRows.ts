@@ -34,3 +34,15 @@ export class BadRows {
     s.lines = [...s.lines, ...lines].sort((a, b) => a - b).slice(0, KEEP_LINES);
   }
 }
+
+/**
+ * The one report of skipped rows, for the console of every command: `skipped 3 bad train rows (on_bad_row:
+ * skip), at lines 3, 4, 6; the first: …`, or `skipped 1 bad row (…), at line 30: …`. `split` names the pass
+ * (train, test) when a command reads more than one file.
+ */
+export function skippedMessage(s: SkippedRows, split?: string): string {
+  const rows = `${s.count} bad ${split ? `${split} ` : ''}row${s.count === 1 ? '' : 's'}`;
+  const lines = `line${s.lines.length === 1 ? '' : 's'} ${s.lines.join(', ')}${s.count > s.lines.length ? ', …' : ''}`;
+  const first = s.first === null ? '' : s.count === 1 ? `: ${s.first}` : `; the first: ${s.first}`;
+  return `skipped ${rows} (on_bad_row: skip), at ${lines}${first}`;
+}

@@ -1,4 +1,5 @@
 import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
 import { CsvError, Parser } from 'csv-parse';
 import { firstValueFrom, Observable } from 'rxjs';
 import { AeflowError } from '../errors.js';
@@ -219,10 +220,12 @@ export async function statCsv(file: string): Promise<number> {
   try {
     stat = await fs.stat(file);
   } catch {
-    throw new AeflowError('CSV_NOT_FOUND', `${file}: no such file`, 'check the path (pipeline paths are relative to the YAML file)');
+    // A relative path here came from the command line, as typed (a pipeline's paths arrive resolved).
+    const hint = path.isAbsolute(file) ? 'check the path' : `check the path: it is relative to the working folder (${process.cwd()})`;
+    throw new AeflowError('CSV_NOT_FOUND', `${file}: no such file`, hint);
   }
   if (stat.isDirectory()) {
-    throw new AeflowError('CSV_NOT_FOUND', `${file}: is a folder, not a CSV file`, 'point the pipeline at a .csv file');
+    throw new AeflowError('CSV_NOT_FOUND', `${file}: is a folder, not a CSV file`, 'point it at a .csv file');
   }
   if (stat.size === 0) throw new AeflowError('CSV_EMPTY', `${file}: the file is empty`, 'point the pipeline at a CSV with data rows');
   await sniff(file);

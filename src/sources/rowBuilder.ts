@@ -134,7 +134,7 @@ export class RowBuilder {
       'CSV_ROW_INVALID',
       `${at(this.file, line)}: row has ${count} column${count === 1 ? '' : 's'}, expected ${this.columns} ` +
         `(${this.header ? 'as in the header' : 'as in the first row'})`,
-      'every row needs one value per column; fix or remove this row',
+      'every row needs one value per column; fix or remove this row, or skip such rows with data.on_bad_row: skip (--on-bad-row skip for encode, evaluate)',
     );
   }
 

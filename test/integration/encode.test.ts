@@ -100,7 +100,18 @@ describe('saved models and aeflow encode', () => {
     expect(written[0]).toBe('z1,z2,z3,z4');
     expect(written).toHaveLength(lines.length);
 
-    const wide = aeflow(['encode', '--model', path.join(tmp.dir, 'run', 'model'), '--input', fixture('tiny_test.csv'), '--out', out, '--label-column', 'none']);
+    const wide = aeflow([
+      'encode',
+      '--model',
+      path.join(tmp.dir, 'run', 'model'),
+      '--input',
+      fixture('tiny_test.csv'),
+      '--out',
+      out,
+      '--force',
+      '--label-column',
+      'none',
+    ]);
     expect(wide.code).toBe(1);
     expect(wide.stderr).toContain('error [MODEL_INPUT_MISMATCH]');
     expect(wide.stderr).toContain('has 17 feature columns, the encoder takes 16');
