@@ -198,7 +198,7 @@ function pngFigure(file: string, caption: string): string {
  * How many times native size a picture is shown: as many as fill one of two columns; a strip too wide for two
  * times that (a comparison, an interpolation) fills the page instead; a large square one (a manifold) stays as it is.
  */
-export function displayScale(width: number, height: number): number {
+function displayScale(width: number, height: number): number {
   const column = Math.floor(COLUMN_PX / width);
   if (column >= 2) return Math.min(column, 16);
   if (height * 2 < width) return Math.max(1, Math.floor(PAGE_PX / width));

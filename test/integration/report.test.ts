@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Evaluation } from '../../src/pipeline/evaluate.js';
+import { verdict } from '../../src/sinks/report.js';
 import { aeflow } from '../cli/cli.js';
 import { fixture, tempDir } from '../helpers.js';
 
@@ -149,5 +151,32 @@ describe('report.html of a variational autoencoder', () => {
     } finally {
       await browser.close();
     }
+  });
+});
+
+describe('the report’s verdict', () => {
+  const evaluation = (model: number, pca: number, components = 100) =>
+    ({
+      model_test_loss: model,
+      pca_test_loss: pca,
+      pca_components: components,
+      code_size: 100,
+      model_test_loss_is: '0.5·MSE of the clean test rows',
+    }) as Evaluation;
+
+  it('says better, worse or as well, with both figures to three digits', () => {
+    expect(verdict(evaluation(0.00945, 0.00383))).toBe(
+      'Reconstructs worse than PCA with the same code size (0.00945 against 0.00383, 0.5·MSE of the clean test rows): see pipelines/fashion-quality.yaml for one that does better.',
+    );
+    expect(verdict(evaluation(0.00304, 0.00383))).toBe(
+      'Reconstructs better than PCA with the same code size (0.00304 against 0.00383, 0.5·MSE of the clean test rows).',
+    );
+    expect(verdict(evaluation(0.0038301, 0.0038299))).toBe(
+      'Reconstructs as well as PCA with the same code size (0.00383 against 0.00383, 0.5·MSE of the clean test rows).',
+    );
+  });
+
+  it('names PCA’s component count when it is not the code size', () => {
+    expect(verdict(evaluation(0.01, 0.02, 16))).toMatch(/^Reconstructs better than PCA with 16 components \(the code has 100\) /);
   });
 });
