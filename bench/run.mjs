@@ -178,8 +178,10 @@ async function evaluationSection() {
   const run = aeflow(referenceRun('evaluated', []));
   const summary = read(path.join(out, 'evaluated', 'summary.json'));
   const e = read(path.join(out, 'evaluated', 'evaluation.json'));
+  // wall_s is the whole run; runs before to_saved_model_s existed measured only up to the saved model there.
+  const trained = summary.to_saved_model_s ?? summary.wall_s;
   log(
-    `aeflow, evaluation on: ${run.seconds.toFixed(1)} s wall (${summary.wall_s} s to the saved model, evaluation ${e.seconds.total} s), peak ${e.peak_rss_mb} MB; ` +
+    `aeflow, evaluation on: ${run.seconds.toFixed(1)} s wall (${trained} s to the saved model, evaluation ${e.seconds.total} s), peak ${e.peak_rss_mb} MB; ` +
       `probes logistic / 5-NN: raw ${e.probes.raw.logistic} / ${e.probes.raw.knn}, PCA ${e.probes.pca.logistic} / ${e.probes.pca.knn}, codes ${e.probes.model.logistic} / ${e.probes.model.knn}`,
   );
   let sk = null;
@@ -207,7 +209,7 @@ async function evaluationSection() {
     '| | figure | target |',
     '| --- | --- | --- |',
     `| default run (evaluation on), wall | ${run.seconds.toFixed(1)} s${torch ? ` = ${ratio(run.seconds, torch.process_wall_s)} x PyTorch's ${torch.process_wall_s.toFixed(1)} s` : ''} | ≤ 0.75 x PyTorch: ${torch ? verdict(run.seconds / torch.process_wall_s <= 0.75) : '-'} |`,
-    `| evaluation / training in the same run | ${e.seconds.total} s / ${summary.wall_s} s = ${ratio(e.seconds.total, summary.wall_s)} | ≤ 1.0: ${verdict(e.seconds.total <= summary.wall_s)} |`,
+    `| evaluation / training in the same run | ${e.seconds.total} s / ${trained} s = ${ratio(e.seconds.total, trained)} | ≤ 1.0: ${verdict(e.seconds.total <= trained)} |`,
     `| evaluation / scikit-learn | ${sk ? `${e.seconds.total} s / ${sk.wall_s.toFixed(1)} s = ${ratio(e.seconds.total, sk.wall_s)}` : '-'} | ≤ 0.3: ${sk ? verdict(e.seconds.total / sk.wall_s <= 0.3) : '-'} |`,
     `| peak RSS, evaluation on / off (same run, 10 epochs) | ${e.peak_rss_mb} MB${training ? ` / ${training.summary.peak_rss_mb} MB = ${ratio(e.peak_rss_mb, training.summary.peak_rss_mb)}` : ''} | ≤ 1.2: ${training ? verdict(e.peak_rss_mb <= 1.2 * training.summary.peak_rss_mb) : '-'} |`,
     `| test loss, model / PCA-${e.pca_components} | ${e.model_test_loss.toFixed(5)} / ${e.pca_test_loss.toFixed(5)}${sk ? ` (scikit-learn ${sk.model_test_loss.toFixed(5)} / ${sk.pca_test_loss.toFixed(5)})` : ''} | |`,

@@ -51,6 +51,8 @@ export interface Evaluation {
   test_rows: number;
   /** 0.5·mean squared error on the test rows: the model, and PCA with `pca_components` fitted on the training rows. */
   model_test_loss: number;
+  /** What model_test_loss is, so that it is not taken for a run's training objective (noisy input, a VAE's ELBO). */
+  model_test_loss_is: string;
   pca_test_loss: number;
   pca_components: number;
   /** model / PCA: below 1, the autoencoder reconstructs better than PCA. */
@@ -114,6 +116,7 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
       train_rows: train.statistics.rows,
       test_rows: test.rows,
       model_test_loss: test.modelSum / test.rows,
+      model_test_loss_is: '0.5·MSE of the clean test rows',
       pca_test_loss: test.pcaSum / test.rows,
       pca_components: pca.k,
       model_vs_pca: test.modelSum / test.pcaSum,

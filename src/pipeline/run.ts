@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { filter, lastValueFrom, type Observable, share } from 'rxjs';
+import { connectable, filter, lastValueFrom, Subject } from 'rxjs';
 import type { LoadedPipeline } from '../config/load.js';
 import { checkAgainstData } from '../config/load.js';
 import { models } from '../models/builtins.js';
@@ -13,67 +13,102 @@ import { AeflowError } from '../errors.js';
 import type { BackendChoice } from '../backend.js';
 import { CheckpointWriter } from '../sinks/checkpoint.js';
 import { writeReport } from '../sinks/report.js';
-import type { SkippedRows } from '../sources/badRows.js';
 import type { InferenceRequests } from '../workers/inferenceProtocol.js';
 import type { WorkerThreads } from '../workers/threads.js';
 import { dataSource } from './dataflow.js';
 import { type EvaluationResult, evaluateModel } from './evaluate.js';
-import { type EpochEvent, type EpochRecord, type TrainingEvent, type TrainOptions, trainingEvents } from './train.js';
+import { formatLoss } from './objective.js';
+import { buildSummary, type StartEvent, type Summary } from './summary.js';
+import { type EpochEvent, type EpochRecord, type TrainingEvent, TrainingRun, type TrainOptions } from './train.js';
+
+export type { Summary } from './summary.js';
 
 export interface RunOptions extends TrainOptions {
-  /** The run folder (already chosen, see sinks/runFolder.ts). */
+  /** The run folder (chosen, see sinks/runFolder.ts; made here once training starts). */
   readonly out: string;
   /** Where epoch lines and the summary go. */
   readonly log?: (line: string) => void;
   readonly progress?: ProgressBar;
 }
 
-export interface Summary {
-  pipeline: string;
-  model: string;
-  backend: string;
-  /** Whose matMul ran: `native avx512` (aeflow's native kernel on WASM), or the backend's own. */
-  matmul: string;
-  workers: number;
-  epochs: number;
-  phases: string[];
-  rows: number;
-  test_rows: number;
-  train_loss: number;
-  test_loss: number;
-  /** Named parts of the test loss (a VAE's reconstruction and kl). */
-  test_terms: Record<string, number>;
-  /** With a noise stage: the loss of the noisy test input against the clean one, what doing nothing scores. */
-  noisy_input_loss?: number;
-  /** Under `on_bad_row: skip`: what each split's last pass skipped (count, first lines, first message). */
-  skipped_rows?: { train: SkippedRows; test: SkippedRows };
-  samples_per_s: number;
-  train_s: number;
-  wall_s: number;
-  parameters: number;
-  /** The process's peak resident memory so far, worker threads included. */
-  peak_rss_mb: number;
-  outputs: Record<string, string>;
-  finished_at: string;
+type End = Extract<TrainingEvent, { type: 'end' }>;
+
+/** The run folder as training writes it. */
+interface RunFolder {
+  readonly out: string;
+  readonly snapshots: string;
+  readonly pipelineFile: string;
+  readonly metrics: MetricsFile;
+  /** A resumed run's epochs before its checkpoint. */
+  readonly previous: EpochRecord[];
 }
 
-type Start = Extract<TrainingEvent, { type: 'start' }>;
-type End = Extract<TrainingEvent, { type: 'end' }>;
+/** What training leaves for the outputs: the handed-over trainer, the start event, every epoch's record. */
+interface Trained {
+  readonly end: End;
+  readonly start: StartEvent;
+  readonly epochs: EpochRecord[];
+  readonly checkpoints: CheckpointWriter;
+}
 
 /**
  * Runs a pipeline end to end: checks it against its data, trains, and writes the run folder: metrics.jsonl,
- * snapshots/, comparison.png, model/, pipeline.yaml and summary.json (and a generative model's samples).
- * Side branches (console and progress bar, metrics, snapshots) each subscribe to the one shared stream of
- * training events and only write.
+ * snapshots/, comparison.png, model/, pipeline.yaml and summary.json (and a generative model's samples), then
+ * evaluates the model and writes report.html. Side branches (console and progress bar, metrics, snapshots) each
+ * subscribe to the one stream of training events and only write.
  */
 export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): Promise<Summary> {
   const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
   const log = options.log ?? ((line: string) => console.log(line));
   const progress = options.progress ?? new ProgressBar();
   const { config } = loaded;
   await checkAgainstData(loaded);
+  // The folder appears only once the run is sure to start: the data fits and the trainer runs.
+  const run = await TrainingRun.start(loaded, options);
+  let folder: RunFolder;
+  try {
+    folder = openRunFolder(loaded, options);
+  } catch (e) {
+    await run.close();
+    throw e;
+  }
+  const trained = await train(loaded, run, folder, log, progress);
+  const { outputs, threads } = await saveOutputs(loaded, folder, trained);
+  const summaryFile = path.join(folder.out, 'summary.json');
+  let summary: Summary;
+  const write = () => writeFileSync(summaryFile, JSON.stringify(summary, null, 2) + '\n');
+  try {
+    summary = buildSummary(trained.epochs, trained.start, {
+      model: config.model.type,
+      outputs: { ...outputs, summary: summaryFile },
+      toSavedModelS: elapsed(),
+      wallS: elapsed(),
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      finishedAt: new Date().toISOString(),
+    });
+    // Written before the report, which reads it, and again at the end with the whole run's time.
+    write();
+  } catch (e) {
+    await threads?.close();
+    throw e;
+  }
+  let wall = elapsed();
+  if (config.outputs.report) {
+    const evaluation = threads ? await evaluate(loaded, folder.out, summary, threads, log, progress) : null;
+    await writeReport(folder.out, evaluation, { wallSeconds: () => (wall = elapsed()) });
+  }
+  summary.wall_s = Math.round(wall * 100) / 100;
+  summary.finished_at = new Date().toISOString();
+  write();
+  logDone(loaded, folder, summary, outputs, log);
+  return summary;
+}
 
+/** Makes the run folder and starts its files: pipeline.yaml (a fresh run's), metrics.jsonl, snapshots/. */
+function openRunFolder(loaded: LoadedPipeline, options: RunOptions): RunFolder {
   const out = options.out;
+  mkdirSync(out, { recursive: true });
   const snapshots = path.join(out, 'snapshots');
   mkdirSync(snapshots, { recursive: true });
   const pipelineFile = path.join(out, 'pipeline.yaml');
@@ -83,22 +118,27 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
   const metrics = new MetricsFile(path.join(out, 'metrics.jsonl'));
   const previous = (resume?.metrics ?? []) as EpochRecord[];
   for (const e of previous) metrics.append(e);
-  const shape = imageShape(loaded);
-  const { rows, cols } = config.snapshots;
+  return { out, snapshots, pipelineFile, metrics, previous };
+}
 
-  const events$: Observable<TrainingEvent> = trainingEvents(loaded, options).pipe(share());
-  const checkpoints = new CheckpointWriter(out);
-  const epochs: EpochRecord[] = [...previous];
-  let start: Start | null = null;
+/** Trains, with the side branches subscribed to the events first; resolves at the `end` event. */
+async function train(loaded: LoadedPipeline, run: TrainingRun, folder: RunFolder, log: (line: string) => void, progress: ProgressBar): Promise<Trained> {
+  const shape = imageShape(loaded);
+  const { rows, cols } = loaded.config.snapshots;
+  // Connected once every branch listens: the start event comes as soon as the run is subscribed.
+  const events$ = connectable(run.events(), { connector: () => new Subject<TrainingEvent>(), resetOnDisconnect: false });
+  const checkpoints = new CheckpointWriter(folder.out);
+  const epochs: EpochRecord[] = [...folder.previous];
+  let start: StartEvent | null = null;
   // A failure is reported once, by the awaited stream below; the side branches ignore it.
   const onError = { error: () => progress.clear() };
   const epochs$ = events$.pipe(filter((e): e is EpochEvent => e.type === 'epoch'));
   events$.subscribe({ next: consoleSink(log, progress), ...onError });
-  events$.pipe(filter((e): e is Start => e.type === 'start')).subscribe({ next: (e) => (start = e), ...onError });
+  events$.pipe(filter((e): e is StartEvent => e.type === 'start')).subscribe({ next: (e) => (start = e), ...onError });
   epochs$.subscribe({
     next: (e) => {
       epochs.push(e);
-      metrics.append(e);
+      folder.metrics.append(e);
     },
     ...onError,
   });
@@ -107,29 +147,46 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     ...onError,
   });
   epochs$.pipe(filter((e) => e.snapshot !== null)).subscribe({
-    next: (e) => writePng(path.join(snapshots, `epoch-${String(e.epoch).padStart(3, '0')}.png`), snapshotImage(e.snapshot!, shape, rows, cols)),
+    next: (e) => writePng(path.join(folder.snapshots, `epoch-${String(e.epoch).padStart(3, '0')}.png`), snapshotImage(e.snapshot!, shape, rows, cols)),
     ...onError,
   });
-
-  let end: End;
+  const ended = lastValueFrom(events$.pipe(filter((e): e is End => e.type === 'end')));
+  events$.connect();
   try {
-    end = (await lastValueFrom(events$.pipe(filter((e): e is End => e.type === 'end')))) as End;
+    const end = await ended;
+    const s = start as StartEvent | null;
+    if (!s) throw new Error('the training events ended without a start event');
+    return { end, start: s, epochs, checkpoints };
   } catch (e) {
     // The checkpoint a stop wrote (or the last epoch's) is on disk before the run says where to go on from.
     await checkpoints.settled().catch(() => undefined);
     if (e instanceof AeflowError && e.code === 'INTERRUPTED') {
-      throw new AeflowError('INTERRUPTED', e.message, `go on with: npx aeflow run --resume ${path.relative(process.cwd(), out) || '.'}`);
+      throw new AeflowError('INTERRUPTED', e.message, `go on with: npx aeflow run --resume ${path.relative(process.cwd(), folder.out) || '.'}`);
     }
     throw e;
   }
-  const outputs: Record<string, string> = { metrics: metrics.file, snapshots, pipeline: pipelineFile };
+}
+
+/**
+ * comparison.png, a generative model's pictures, model/; then hands the trainer's threads on to the evaluation
+ * when there is one, else closes them (on every failure too).
+ */
+async function saveOutputs(
+  loaded: LoadedPipeline,
+  folder: RunFolder,
+  { end, checkpoints }: Trained,
+): Promise<{ outputs: Record<string, string>; threads: WorkerThreads<InferenceRequests> | undefined }> {
+  const { config } = loaded;
+  const { out } = folder;
+  const shape = imageShape(loaded);
+  const outputs: Record<string, string> = { metrics: folder.metrics.file, snapshots: folder.snapshots, pipeline: folder.pipelineFile };
   const evaluates = config.outputs.report && config.outputs.evaluate && config.outputs.save_model;
   let threads: WorkerThreads<InferenceRequests> | undefined;
   try {
     outputs.comparison = path.join(out, 'comparison.png');
     writePng(outputs.comparison, comparisonImage(end.final, shape));
     if (end.generated) {
-      for (const [name, image] of Object.entries(generatedImages(end.generated, shape, rows, cols))) {
+      for (const [name, image] of Object.entries(generatedImages(end.generated, shape, config.snapshots.rows, config.snapshots.cols))) {
         outputs[name.replace('.png', '')] = path.join(out, name);
         writePng(path.join(out, name), image);
       }
@@ -145,77 +202,57 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
   } finally {
     if (!threads) await end.trainer.close();
   }
+  return { outputs, threads };
+}
 
-  const last = epochs[epochs.length - 1];
-  const trainSeconds = epochs.reduce((s, e) => s + e.seconds, 0);
-  const s = start as Start | null;
-  const summary: Summary = {
-    pipeline: loaded.name,
-    model: config.model.type,
-    backend: s?.backend ?? 'unknown',
-    matmul: s?.matMul ?? 'unknown',
-    workers: s?.workers ?? 0,
-    epochs: epochs.length,
-    phases: s?.phases.map((p) => p.name) ?? [],
-    rows: last.rows,
-    test_rows: last.testRows,
-    train_loss: last.trainLoss,
-    test_loss: last.testLoss,
-    test_terms: last.testTerms,
-    ...(last.noisyInputLoss === null ? {} : { noisy_input_loss: last.noisyInputLoss }),
-    ...(last.skipped ? { skipped_rows: last.skipped } : {}),
-    samples_per_s: Math.round(epochs.reduce((n, e) => n + e.rows, 0) / trainSeconds),
-    train_s: round(trainSeconds, 2),
-    wall_s: round((performance.now() - started) / 1000, 2),
-    parameters: s?.parameters ?? 0,
-    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-    outputs: { ...outputs, summary: path.join(out, 'summary.json') },
-    finished_at: new Date().toISOString(),
-  };
-  try {
-    writeFileSync(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  } catch (e) {
-    await threads?.close();
-    throw e;
-  }
-  if (config.outputs.report) {
-    let evaluation: EvaluationResult | null = null;
-    if (evaluates) {
-      log('evaluating the model for the report: PCA baseline, probes, anomaly scores (outputs.evaluate: false skips this)…');
-      evaluation = await evaluateModel({
-        model: path.join(out, 'model'),
-        train: dataSource(config, 'train'),
-        test: dataSource(config, 'test'),
-        out,
-        percentile: 99,
-        testRows: config.evaluate.test_rows,
-        seed: config.seed,
-        backend: summary.backend as BackendChoice,
-        workers: summary.workers,
-        threads,
-        probes: config.evaluate.probes,
-        progress: (stage) => progress.update({ label: `evaluation: ${stage.name}`, fraction: stage.fraction, rows: stage.rows }),
-      }).finally(() => progress.clear());
-      const e = evaluation.evaluation;
-      log(
-        `evaluation: test loss ${e.model_test_loss.toFixed(5)} vs PCA-${e.pca_components} ${e.pca_test_loss.toFixed(5)}` +
-          (e.probes
-            ? `; probes (logistic / ${e.probes.k}-NN): codes ${e.probes.model.logistic.toFixed(3)} / ${e.probes.model.knn.toFixed(3)}, PCA ${e.probes.pca.logistic.toFixed(3)} / ${e.probes.pca.knn.toFixed(3)}`
-            : ''),
-      );
-    }
-    await writeReport(out, evaluation);
-  }
+/** The evaluation for the report, in the trainer's threads (which it closes), with its line on the console. */
+async function evaluate(
+  loaded: LoadedPipeline,
+  out: string,
+  summary: Summary,
+  threads: WorkerThreads<InferenceRequests>,
+  log: (line: string) => void,
+  progress: ProgressBar,
+): Promise<EvaluationResult> {
+  const { config } = loaded;
+  log('evaluating the model for the report: PCA baseline, probes, anomaly scores (outputs.evaluate: false skips this)…');
+  const evaluation = await evaluateModel({
+    model: path.join(out, 'model'),
+    train: dataSource(config, 'train'),
+    test: dataSource(config, 'test'),
+    out,
+    percentile: 99,
+    testRows: config.evaluate.test_rows,
+    seed: config.seed,
+    backend: summary.backend as BackendChoice,
+    workers: summary.workers,
+    threads,
+    probes: config.evaluate.probes,
+    progress: (stage) => progress.update({ label: `evaluation: ${stage.name}`, fraction: stage.fraction, rows: stage.rows }),
+  }).finally(() => progress.clear());
+  const e = evaluation.evaluation;
   log(
-    `done: test loss ${summary.test_loss.toFixed(5)}, train loss ${summary.train_loss.toFixed(5)} after ${summary.epochs} epoch${summary.epochs === 1 ? '' : 's'}` +
-      `${summary.noisy_input_loss === undefined ? '' : ` (the noisy input itself scores ${summary.noisy_input_loss.toFixed(5)})`}; ` +
-      `${summary.samples_per_s.toLocaleString('en-US')} samples/s on ${summary.backend}; ${summary.wall_s.toFixed(1)} s from start to saved model`,
+    `evaluation: model ${formatLoss(e.model_test_loss)} vs PCA-${e.pca_components} ${formatLoss(e.pca_test_loss)} (${e.model_test_loss_is})` +
+      (e.probes
+        ? `; probes (logistic / ${e.probes.k}-NN): codes ${e.probes.model.logistic.toFixed(3)} / ${e.probes.model.knn.toFixed(3)}, PCA ${e.probes.pca.logistic.toFixed(3)} / ${e.probes.pca.knn.toFixed(3)}`
+        : ''),
+  );
+  return evaluation;
+}
+
+function logDone(loaded: LoadedPipeline, folder: RunFolder, summary: Summary, outputs: Record<string, string>, log: (line: string) => void): void {
+  const { config } = loaded;
+  const { out, snapshots } = folder;
+  log(
+    `done: test loss ${formatLoss(summary.test_loss)}, train loss ${formatLoss(summary.train_loss)} (${summary.objective}) after ${summary.epochs} epoch${summary.epochs === 1 ? '' : 's'}` +
+      `${summary.noisy_input_loss === undefined ? '' : ` (the noisy input itself scores ${formatLoss(summary.noisy_input_loss)})`}; ` +
+      `${summary.samples_per_s.toLocaleString('en-US')} samples/s on ${summary.backend}; ${summary.to_saved_model_s.toFixed(1)} s to the saved model, ` +
+      `${summary.wall_s.toFixed(1)} s in all`,
   );
   const files = Object.values(outputs).map((f) => path.basename(f) + (f === snapshots || f === outputs.model ? '/' : ''));
   if (config.outputs.report) files.push('report.html', 'plots/');
   if (config.outputs.report && config.outputs.evaluate && config.outputs.save_model) files.push('evaluation.json', 'anomalies.csv');
   log(`outputs: ${path.relative(process.cwd(), out) || '.'}/ (summary.json, ${files.join(', ')})`);
-  return summary;
 }
 
 /** Images are square unless data.image says otherwise; a width that is no square leaves the last row short. */
@@ -224,9 +261,4 @@ function imageShape(loaded: LoadedPipeline): { width: number; height: number } {
   const inputs = models.get(config.model.type).inputWidth(config.model);
   const width = config.data.image?.width ?? Math.ceil(Math.sqrt(inputs));
   return { width, height: config.data.image?.height ?? Math.ceil(inputs / width) };
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
 }

@@ -1,4 +1,4 @@
-import { defer, finalize, lastValueFrom, map, mergeMap, Observable, reduce, skip, take, takeWhile, tap, toArray } from 'rxjs';
+import { defer, finalize, from, lastValueFrom, map, mergeMap, Observable, reduce, skip, take, takeWhile, tap, toArray } from 'rxjs';
 import type { BackendChoice, BackendName } from '../backend.js';
 import type { LoadedPipeline } from '../config/load.js';
 import { AeflowError } from '../errors.js';
@@ -12,6 +12,12 @@ import { resolveWorkers } from '../workers/workerCount.js';
 import { describeDataflow, rowStages, splitBatches, splitRows, stageContext } from './dataflow.js';
 import { copyRow } from '../rows.js';
 import { interpolate, latentGrid, priorSamples } from './generate.js';
+import { type Objective, objectiveOf } from './objective.js';
+import { phaseStarts, type ResumePoint, resumePoint } from './resume.js';
+import { Sums, type Totals } from './sums.js';
+import type { StartTrainer, TrainerPort } from './trainerPort.js';
+
+export type { StartTrainer, TrainerPort } from './trainerPort.js';
 
 /**
  * Batches sent to the workers and not yet trained on. Each worker queues them (pool.ts), so it goes from one
@@ -32,12 +38,21 @@ export type TrainingEvent =
       workers: number;
       parameters: number;
       phases: Phase[];
+      /** What the train and test losses measure (the last phase's objective). */
+      objective: Objective;
     }
-  | { type: 'phase'; phase: Phase; index: number; phases: number }
+  | {
+      type: 'phase';
+      phase: Phase;
+      index: number;
+      phases: number;
+      /** What this phase's losses measure (a greedy layer reconstructs its own input). */
+      objective: Objective;
+    }
   | { type: 'batch'; epoch: number; epochs: number; phase: string; rows: number; loss: number; fraction: number; seconds: number }
   | EpochEvent
   | { type: 'checkpoint'; checkpoint: Checkpoint }
-  | { type: 'end'; final: Snapshot; generated: Generated | null; trainer: Trainer };
+  | { type: 'end'; final: Snapshot; generated: Generated | null; trainer: TrainerPort };
 
 /** An epoch as metrics remember it (no pictures). */
 export type EpochRecord = Omit<EpochEvent, 'type' | 'snapshot'>;
@@ -97,267 +112,348 @@ export interface TrainOptions {
   readonly signal?: AbortSignal;
   /** Goes on from this checkpoint instead of starting afresh. */
   readonly resume?: Checkpoint;
+  /** How the trainer starts: the worker threads' `Trainer` unless a test passes a fake. */
+  readonly startTrainer?: StartTrainer;
+}
+
+/** Where a checkpoint stands: the phase, the epochs done in it and over the run, the batches of the next one. */
+interface Position {
+  readonly phase: number;
+  readonly phaseEpoch: number;
+  readonly completed: number;
+  readonly batches: number;
+}
+
+interface TrainingPass {
+  readonly sums: Sums;
+  /** Batches of the epoch trained, the skipped ones of a resumed epoch included. */
+  readonly batches: number;
+  readonly seconds: number;
+  readonly badRows: BadRows;
+  /** Whether a stop cut the pass short (a batch was left untrained). */
+  readonly cut: boolean;
+}
+
+interface TestPass {
+  readonly loss: number;
+  readonly terms: Record<string, number>;
+  readonly rows: number;
+  readonly inputLoss: number | null;
+  readonly skipped: SkippedRows;
+}
+
+/** The first rows×cols test rows through the stages: what snapshots reconstruct. */
+interface Preview {
+  readonly inputs: Float32Array[];
+  readonly targets: Float32Array[];
+  readonly width: number;
 }
 
 /**
- * Trains the pipeline's model and narrates it as events. Each epoch streams the training CSV again through
- * the stages into the worker(s), then the test CSV for the test loss. A model may train in phases (a stacked
- * autoencoder's greedy layers, then fine-tuning); each starts with fresh optimizer state. The `end` event hands
- * over the live trainer so the caller can save the model; the caller closes it.
+ * Trains a pipeline's model and narrates it as events. Each epoch streams the training CSV again through the
+ * stages into the worker(s), then the test CSV for the test loss. A model may train in phases (a stacked
+ * autoencoder's greedy layers, then fine-tuning); each starts with fresh optimizer state. `start` starts the
+ * trainer, so a caller learns that the backend runs before it makes anything; `events` then runs the training.
+ * The `end` event hands over the live trainer so the caller can save the model; the caller closes it.
+ */
+export class TrainingRun {
+  private emit: (e: TrainingEvent) => void = () => undefined;
+  private handedOver = false;
+  private closing: Promise<void> | null = null;
+  private readonly history: EpochRecord[];
+  private knownRows: number;
+  private last: Snapshot | null = null;
+  private preview: Preview = { inputs: [], targets: [], width: 0 };
+  /** Global epochs completed before each phase. */
+  private readonly starts: number[];
+  private readonly epochs: number;
+
+  private constructor(
+    private readonly loaded: LoadedPipeline,
+    readonly trainer: TrainerPort,
+    readonly workers: number,
+    private readonly phases: readonly Phase[],
+    private readonly at: ResumePoint,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.history = [...at.history];
+    this.knownRows = at.knownRows;
+    this.starts = phaseStarts(phases);
+    this.epochs = phases.reduce((n, p) => n + p.epochs, 0);
+  }
+
+  /** Starts the trainer (BACKEND_UNAVAILABLE and a checkpoint that does not fit the pipeline end here). */
+  static async start(loaded: LoadedPipeline, options: TrainOptions = {}): Promise<TrainingRun> {
+    const { config } = loaded;
+    const model = models.get(config.model.type);
+    const backend = options.backend ?? config.train.backend;
+    const workers = resolveWorkers(options.workers ?? config.train.workers, backend);
+    const phases = model.phases(config.model, config.train.epochs);
+    const at = resumePoint(options.resume, phases);
+    const start: StartTrainer = options.startTrainer ?? ((o) => Trainer.start(o));
+    const trainer = await start({ workers, backend, init: { model: model.spec(config.model, config.seed), optimizer: config.optimizer, loss: config.loss } });
+    return new TrainingRun(loaded, trainer, workers, phases, at, options.signal);
+  }
+
+  /** The run as events, once: subscribing trains; unsubscribing before `end` closes the trainer. */
+  events(): Observable<TrainingEvent> {
+    return new Observable<TrainingEvent>((subscriber) => {
+      this.emit = (e) => subscriber.next(e);
+      this.train().then(
+        () => subscriber.complete(),
+        (e) => subscriber.error(e),
+      );
+      return () => void this.close();
+    });
+  }
+
+  /** Stops the trainer's threads, unless the `end` event handed the trainer over. */
+  close(): Promise<void> {
+    if (this.handedOver) return Promise.resolve();
+    this.closing ??= this.trainer.close();
+    return this.closing;
+  }
+
+  private async train(): Promise<void> {
+    this.emit(this.startEvent());
+    this.preview = await this.readPreview();
+    for (const [index, phase] of this.phases.entries()) {
+      if (index >= this.at.phase) await this.phase(index, phase);
+    }
+    const { config } = this.loaded;
+    const model = models.get(config.model.type);
+    const { inputs, width } = this.preview;
+    const count = config.snapshots.rows * config.snapshots.cols;
+    const generated = model.generative ? await generate(this.trainer, inputs, width, model.codeSize(config.model), config.seed, count) : null;
+    const final = this.last ?? (await this.snapshot(this.epochs, this.phases[this.phases.length - 1].name));
+    this.handedOver = true;
+    this.emit({ type: 'end', final, generated, trainer: this.trainer });
+  }
+
+  private startEvent(): TrainingEvent {
+    const { config } = this.loaded;
+    const t = this.trainer;
+    const w = this.workers;
+    return {
+      type: 'start',
+      pipeline: this.loaded.name,
+      dataflow: describeDataflow(config, models.get(config.model.type).describe(config.model), `x${w} worker${w === 1 ? '' : 's'}, ${t.backend}`),
+      backend: t.backend,
+      skipped: t.skipped,
+      matMul: t.matMul,
+      workers: w,
+      parameters: t.parameters,
+      phases: [...this.phases],
+      objective: objectiveOf(config, this.phases[this.phases.length - 1]),
+    };
+  }
+
+  private async readPreview(): Promise<Preview> {
+    const { config } = this.loaded;
+    const count = config.snapshots.rows * config.snapshots.cols;
+    // Copied as they go by: a row's values may be a view into memory its source reuses for the next row.
+    const preview = await lastValueFrom(
+      splitRows(config, 'test').pipe(rowStages(config, stageContext(config, 'test', 0)), take(count), map(copyRow), toArray()),
+    );
+    return { inputs: preview.map((r) => r.x), targets: preview.map((r) => r.target ?? r.x), width: preview[0].x.length };
+  }
+
+  private async snapshot(epoch: number, phase: string): Promise<Snapshot> {
+    const { inputs, targets, width } = this.preview;
+    const y = await this.trainer.reconstruct(pack(inputs, width), inputs.length, width);
+    return { epoch, phase, inputs, targets, reconstructions: unpack(y, width) };
+  }
+
+  /** One phase: fresh optimizer state (and the checkpoint's state in the phase a resumed run goes on in), then its epochs. */
+  private async phase(index: number, phase: Phase): Promise<void> {
+    if (this.phases.length > 1 || phase.layer !== null) {
+      await this.trainer.phase(phase.layer);
+      this.emit({ type: 'phase', phase, index: index + 1, phases: this.phases.length, objective: objectiveOf(this.loaded.config, phase) });
+    }
+    const resumes = index === this.at.phase;
+    if (resumes && this.at.state) await this.trainer.restore(this.at.state);
+    const first = resumes ? this.at.phaseEpoch + 1 : 1;
+    for (let phaseEpoch = first; phaseEpoch <= phase.epochs; phaseEpoch++) {
+      // A run stopped mid-epoch goes on after the batches it had trained: the epoch's order is seeded.
+      const skipped = resumes && phaseEpoch === first ? this.at : null;
+      await this.epoch(index, phase, phaseEpoch, skipped?.skipBatches ?? 0, skipped?.partial ?? null);
+    }
+  }
+
+  /** One epoch: the training pass, the test pass, a snapshot and a checkpoint when due; a stop ends the run here. */
+  private async epoch(index: number, phase: Phase, phaseEpoch: number, skipBatches: number, partial: Totals | null): Promise<void> {
+    const epoch = this.starts[index] + phaseEpoch;
+    const pass = await this.trainingPass(epoch, phase.name, skipBatches, partial);
+    if (pass.cut) await this.stop({ phase: index, phaseEpoch: phaseEpoch - 1, completed: epoch - 1, batches: pass.batches }, pass.sums);
+    this.knownRows = pass.sums.rows;
+    const test = await this.testPass();
+    const { config } = this.loaded;
+    const isLast = epoch === this.epochs;
+    const endsPhase = phaseEpoch === phase.epochs && this.phases.length > 1;
+    const log = isLast || endsPhase || epoch % config.train.log_every === 0;
+    const wantSnapshot = config.snapshots.every > 0 && (isLast || endsPhase || epoch % config.snapshots.every === 0);
+    const snapshot = wantSnapshot ? await this.snapshot(epoch, phase.name) : null;
+    if (snapshot) this.last = snapshot;
+    const { numTensors } = await this.trainer.memory();
+    const train = pass.sums.mean();
+    const record: EpochRecord = {
+      epoch,
+      epochs: this.epochs,
+      phase: phase.name,
+      phaseEpoch,
+      trainLoss: train.loss,
+      trainTerms: train.terms,
+      testLoss: test.loss,
+      testTerms: test.terms,
+      noisyInputLoss: test.inputLoss,
+      seconds: pass.seconds,
+      samplesPerS: train.rows / pass.seconds,
+      rows: train.rows,
+      testRows: test.rows,
+      tensors: numTensors,
+      rssMb: Math.round(process.memoryUsage().rss / 1024 / 1024),
+      skipped: config.data.on_bad_row === 'skip' ? { train: pass.badRows.skipped, test: test.skipped } : null,
+      log,
+    };
+    this.history.push(record);
+    this.emit({ type: 'epoch', ...record, snapshot });
+    const end: Position = { phase: index, phaseEpoch, completed: epoch, batches: 0 };
+    const every = config.checkpoints.every;
+    const due = every > 0 && (isLast || epoch % every === 0);
+    if (due) await this.checkpoint(end, new Sums());
+    // A stop that came after the epoch's last batch lets the epoch finish: it ends at a whole epoch.
+    if (this.signal?.aborted) await this.stop(end, new Sums(), due);
+  }
+
+  /** The epoch's training batches through the trainer, at most STEPS_IN_FLIGHT at a time, until a stop. */
+  private async trainingPass(epoch: number, phase: string, skipBatches: number, partial: Totals | null): Promise<TrainingPass> {
+    const t = this.trainer;
+    const started = performance.now();
+    const flow = new FlowControl(STEPS_IN_FLIGHT);
+    // Until an epoch has counted the rows, estimate them from the bytes per row parsed so far.
+    let estimatedRows = 0;
+    const sums = partial ? Sums.from(partial) : new Sums();
+    let batches = skipBatches;
+    let cut = false;
+    const badRows = new BadRows();
+    await lastValueFrom(
+      splitBatches(this.loaded.config, 'train', epoch, {
+        flow,
+        allocate: t.allocate,
+        badRows,
+        progress: (read, total, parsed) => (estimatedRows = (parsed * total) / read),
+      }).pipe(
+        skip(skipBatches),
+        takeWhile(() => {
+          cut ||= this.signal?.aborted === true;
+          return !cut;
+        }),
+        mergeMap((batch) => {
+          flow.acquire();
+          return defer(() => t.step(batch.x, batch.target, batch.rows, batch.cols)).pipe(
+            tap((result) => {
+              if (!Number.isFinite(result.loss)) throw diverged(result.loss, epoch, batches + 1);
+              batches++;
+              sums.add(result.loss, result.terms, batch.rows);
+              this.emit({
+                type: 'batch',
+                epoch,
+                epochs: this.epochs,
+                phase,
+                rows: sums.rows,
+                loss: sums.mean().loss,
+                fraction: sums.rows / (this.knownRows || estimatedRows || Number.POSITIVE_INFINITY),
+                seconds: (performance.now() - started) / 1000,
+              });
+            }),
+            finalize(() => flow.release()),
+          );
+        }, STEPS_IN_FLIGHT),
+      ),
+      { defaultValue: null },
+    );
+    return { sums, batches, seconds: (performance.now() - started) / 1000, badRows, cut };
+  }
+
+  /** Mean loss over the whole test split (weighted by rows), evaluation batches spread over the replicas. */
+  private async testPass(): Promise<TestPass> {
+    const flow = new FlowControl(this.workers + 1);
+    const badRows = new BadRows();
+    const { sums, input } = await lastValueFrom(
+      splitBatches(this.loaded.config, 'test', 0, { flow, badRows }).pipe(
+        mergeMap((batch) => {
+          flow.acquire();
+          return defer(() => this.trainer.evaluate(batch.x, batch.target, batch.rows, batch.cols).then((r) => ({ ...r, rows: batch.rows }))).pipe(
+            finalize(() => flow.release()),
+          );
+        }, this.workers + 1),
+        reduce(
+          (acc, r) => {
+            acc.sums.add(r.loss, r.terms, r.rows);
+            if (r.inputLoss !== null) acc.input.add(r.inputLoss, {}, r.rows);
+            return acc;
+          },
+          { sums: new Sums(), input: new Sums() },
+        ),
+      ),
+    );
+    const mean = sums.mean();
+    const inputMean = input.mean();
+    return { loss: mean.loss, terms: mean.terms, rows: mean.rows, inputLoss: inputMean.rows > 0 ? inputMean.loss : null, skipped: badRows.skipped };
+  }
+
+  /** Emits a checkpoint of the trainer's state at `at`, with the sums of the batches trained past it. */
+  private async checkpoint(at: Position, sums: Sums): Promise<void> {
+    const partial = sums.totals();
+    const state = await this.trainer.state();
+    this.emit({
+      type: 'checkpoint',
+      checkpoint: {
+        version: CHECKPOINT_VERSION,
+        epoch: at.completed,
+        phase: at.phase,
+        phaseEpoch: at.phaseEpoch,
+        batches: at.batches,
+        partial,
+        knownRows: this.knownRows,
+        metrics: [...this.history],
+        state,
+        written: new Date().toISOString(),
+      },
+    });
+  }
+
+  /** Ends a stopped run: a checkpoint of where it stands (unless one was just written), then INTERRUPTED. */
+  private async stop(at: Position, sums: Sums, checkpointed = false): Promise<never> {
+    if (!checkpointed) await this.checkpoint(at, sums);
+    const where =
+      at.batches > 0
+        ? `stopped at epoch ${at.completed + 1}, after ${at.batches} batch${at.batches === 1 ? '' : 'es'} of it`
+        : at.completed > 0
+          ? `stopped after epoch ${at.completed}`
+          : 'stopped before the first epoch';
+    throw new AeflowError('INTERRUPTED', `${where}; a checkpoint of that point was written`, 'go on with: npx aeflow run --resume RUN_FOLDER');
+  }
+}
+
+/**
+ * The training run as one stream of events: starts the trainer when subscribed, then trains (see TrainingRun).
+ * The `end` event hands over the live trainer so the caller can save the model; the caller closes it.
  */
 export function trainingEvents(loaded: LoadedPipeline, options: TrainOptions = {}): Observable<TrainingEvent> {
-  return new Observable<TrainingEvent>((subscriber) => {
-    let trainer: Trainer | null = null;
-    let handedOver = false;
-    const run = async () => {
-      const { config } = loaded;
-      const model = models.get(config.model.type);
-      const backend = options.backend ?? config.train.backend;
-      const workers = resolveWorkers(options.workers ?? config.train.workers, backend);
-      const phases = model.phases(config.model, config.train.epochs);
-      trainer = await Trainer.start({
-        workers,
-        backend,
-        init: { model: model.spec(config.model, config.seed), optimizer: config.optimizer, loss: config.loss },
-      });
-      const t = trainer;
-      subscriber.next({
-        type: 'start',
-        pipeline: loaded.name,
-        dataflow: describeDataflow(config, model.describe(config.model), `x${workers} worker${workers === 1 ? '' : 's'}, ${t.backend}`),
-        backend: t.backend,
-        skipped: t.skipped,
-        matMul: t.matMul,
-        workers,
-        parameters: t.parameters,
-        phases,
-      });
-
-      const count = config.snapshots.rows * config.snapshots.cols;
-      // Copied as they go by: a row's values may be a view into memory its source reuses for the next row.
-      const preview = await lastValueFrom(
-        splitRows(config, 'test').pipe(rowStages(config, stageContext(config, 'test', 0)), take(count), map(copyRow), toArray()),
-      );
-      const width = preview[0].x.length;
-      const inputs = preview.map((r) => r.x);
-      const targets = preview.map((r) => r.target ?? r.x);
-      const snapshot = async (epoch: number, phase: string): Promise<Snapshot> => {
-        const y = await t.reconstruct(pack(inputs, width), inputs.length, width);
-        return { epoch, phase, inputs, targets, reconstructions: unpack(y, width) };
-      };
-
-      const epochs = phases.reduce((n, p) => n + p.epochs, 0);
-      const resume = options.resume;
-      const signal = options.signal;
-      const history: EpochRecord[] = resume ? [...(resume.metrics as EpochRecord[])] : [];
-      let epoch = 0;
-      let knownRows = resume?.knownRows ?? 0;
-      let last: Snapshot | null = null;
-      const checkpoint = async (phaseIndex: number, phaseEpoch: number, batches: number, sums: Sums) => {
-        const partial = sums.totals();
-        const state = await t.state();
-        subscriber.next({
-          type: 'checkpoint',
-          checkpoint: {
-            version: CHECKPOINT_VERSION,
-            epoch: epoch - (batches > 0 ? 1 : 0),
-            phase: phaseIndex,
-            phaseEpoch,
-            batches,
-            partial,
-            knownRows,
-            metrics: [...history],
-            state,
-            written: new Date().toISOString(),
-          },
-        });
-      };
-      for (const [index, phase] of phases.entries()) {
-        if (resume && index < resume.phase) {
-          epoch += phase.epochs;
-          continue;
-        }
-        if (phases.length > 1 || phase.layer !== null) {
-          await t.phase(phase.layer);
-          subscriber.next({ type: 'phase', phase, index: index + 1, phases: phases.length });
-        }
-        const resuming = resume && index === resume.phase ? resume : null;
-        if (resuming) {
-          await t.restore(resuming.state);
-          epoch += resuming.phaseEpoch;
-        }
-        for (let phaseEpoch = (resuming?.phaseEpoch ?? 0) + 1; phaseEpoch <= phase.epochs; phaseEpoch++) {
-          epoch++;
-          const started = performance.now();
-          const flow = new FlowControl(STEPS_IN_FLIGHT);
-          // Until an epoch has counted the rows, estimate them from the bytes per row parsed so far.
-          let estimatedRows = 0;
-          // A run stopped mid-epoch goes on after the batches it had trained: the epoch's order is seeded.
-          const skipBatches = resuming && phaseEpoch === resuming.phaseEpoch + 1 ? resuming.batches : 0;
-          const sums = skipBatches > 0 && resuming ? Sums.from(resuming.partial) : new Sums();
-          let rows = sums.rows;
-          let batches = skipBatches;
-          const badTrain = new BadRows();
-          await lastValueFrom(
-            splitBatches(config, 'train', epoch, {
-              flow,
-              allocate: t.allocate,
-              badRows: badTrain,
-              progress: (read, total, parsed) => (estimatedRows = (parsed * total) / read),
-            }).pipe(
-              skip(skipBatches),
-              takeWhile(() => !signal?.aborted),
-              mergeMap((batch) => {
-                flow.acquire();
-                return defer(() => t.step(batch.x, batch.target, batch.rows, batch.cols)).pipe(
-                  tap((result) => {
-                    if (!Number.isFinite(result.loss)) {
-                      throw new AeflowError(
-                        'TRAINING_DIVERGED',
-                        `the training loss became ${result.loss} at epoch ${epoch}, batch ${batches + 1}`,
-                        'lower optimizer.learning_rate (or check the data scaling); the last checkpoint holds the last good state',
-                      );
-                    }
-                    batches++;
-                    rows += batch.rows;
-                    sums.add(result.loss, result.terms, batch.rows);
-                    subscriber.next({
-                      type: 'batch',
-                      epoch,
-                      epochs,
-                      phase: phase.name,
-                      rows,
-                      loss: sums.mean().loss,
-                      fraction: rows / (knownRows || estimatedRows || Number.POSITIVE_INFINITY),
-                      seconds: (performance.now() - started) / 1000,
-                    });
-                  }),
-                  finalize(() => flow.release()),
-                );
-              }, STEPS_IN_FLIGHT),
-            ),
-            { defaultValue: null },
-          );
-          if (signal?.aborted) {
-            await checkpoint(index, phaseEpoch - 1, batches, sums);
-            throw new AeflowError(
-              'INTERRUPTED',
-              `stopped at epoch ${epoch}, after ${batches} batch${batches === 1 ? '' : 'es'} of it; a checkpoint of that point was written`,
-              'go on with: npx aeflow run --resume RUN_FOLDER',
-            );
-          }
-          const seconds = (performance.now() - started) / 1000;
-          knownRows = rows;
-          const test = await evaluate(loaded, t, t.pool.size);
-          const isLast = epoch === epochs;
-          const endsPhase = phaseEpoch === phase.epochs && phases.length > 1;
-          const log = isLast || endsPhase || epoch % config.train.log_every === 0;
-          const wantSnapshot = config.snapshots.every > 0 && (isLast || endsPhase || epoch % config.snapshots.every === 0);
-          const snap = wantSnapshot ? await snapshot(epoch, phase.name) : null;
-          if (snap) last = snap;
-          const { numTensors } = await t.memory();
-          const train = sums.mean();
-          const record: EpochRecord = {
-            epoch,
-            epochs,
-            phase: phase.name,
-            phaseEpoch,
-            trainLoss: train.loss,
-            trainTerms: train.terms,
-            testLoss: test.loss,
-            testTerms: test.terms,
-            noisyInputLoss: test.inputLoss,
-            seconds,
-            samplesPerS: rows / seconds,
-            rows,
-            testRows: test.rows,
-            tensors: numTensors,
-            rssMb: Math.round(process.memoryUsage().rss / 1024 / 1024),
-            skipped: config.data.on_bad_row === 'skip' ? { train: badTrain.skipped, test: test.skipped } : null,
-            log,
-          };
-          history.push(record);
-          subscriber.next({ type: 'epoch', ...record, snapshot: snap });
-          const every = config.checkpoints.every;
-          if (every > 0 && (isLast || epoch % every === 0)) await checkpoint(index, phaseEpoch, 0, new Sums());
-        }
-      }
-      const generated = model.generative ? await generate(t, inputs, width, model.codeSize(config.model), config.seed, count) : null;
-      handedOver = true;
-      subscriber.next({ type: 'end', final: last ?? (await snapshot(epochs, phases[phases.length - 1].name)), generated, trainer: t });
-      subscriber.complete();
-    };
-    run().catch((e) => subscriber.error(e));
-    return () => {
-      if (!handedOver) void trainer?.close();
-    };
-  });
+  return defer(() => from(TrainingRun.start(loaded, options))).pipe(mergeMap((run) => run.events()));
 }
 
-/** Row-weighted sums of losses and their terms. */
-class Sums {
-  rows = 0;
-  private loss = 0;
-  private terms: Record<string, number> = {};
-
-  static from(totals: { rows: number; loss: number; terms: Record<string, number> }): Sums {
-    const s = new Sums();
-    s.rows = totals.rows;
-    s.loss = totals.loss;
-    s.terms = { ...totals.terms };
-    return s;
-  }
-
-  totals(): { rows: number; loss: number; terms: Record<string, number> } {
-    return { rows: this.rows, loss: this.loss, terms: { ...this.terms } };
-  }
-
-  add(loss: number, terms: Record<string, number>, rows: number): void {
-    this.rows += rows;
-    this.loss += loss * rows;
-    for (const [name, v] of Object.entries(terms)) this.terms[name] = (this.terms[name] ?? 0) + v * rows;
-  }
-
-  mean(): { loss: number; terms: Record<string, number>; rows: number } {
-    const terms: Record<string, number> = {};
-    for (const [name, v] of Object.entries(this.terms)) terms[name] = v / this.rows;
-    return { loss: this.loss / this.rows, terms, rows: this.rows };
-  }
-}
-
-/** Mean loss over the whole test split (weighted by rows), evaluation batches spread over the replicas. */
-async function evaluate(
-  loaded: LoadedPipeline,
-  trainer: Trainer,
-  workers: number,
-): Promise<{ loss: number; terms: Record<string, number>; rows: number; inputLoss: number | null; skipped: SkippedRows }> {
-  const flow = new FlowControl(workers + 1);
-  const badRows = new BadRows();
-  const { sums, input } = await lastValueFrom(
-    splitBatches(loaded.config, 'test', 0, { flow, badRows }).pipe(
-      mergeMap((batch) => {
-        flow.acquire();
-        return defer(() => trainer.evaluate(batch.x, batch.target, batch.rows, batch.cols).then((r) => ({ ...r, rows: batch.rows }))).pipe(
-          finalize(() => flow.release()),
-        );
-      }, workers + 1),
-      reduce(
-        (acc, r) => {
-          acc.sums.add(r.loss, r.terms, r.rows);
-          if (r.inputLoss !== null) acc.input.add(r.inputLoss, {}, r.rows);
-          return acc;
-        },
-        { sums: new Sums(), input: new Sums() },
-      ),
-    ),
+function diverged(loss: number, epoch: number, batch: number): AeflowError {
+  return new AeflowError(
+    'TRAINING_DIVERGED',
+    `the training loss became ${loss} at epoch ${epoch}, batch ${batch}`,
+    'lower optimizer.learning_rate (or check the data scaling); the last checkpoint holds the last good state',
   );
-  const mean = sums.mean();
-  const inputMean = input.mean();
-  return { loss: mean.loss, terms: mean.terms, rows: mean.rows, inputLoss: inputMean.rows > 0 ? inputMean.loss : null, skipped: badRows.skipped };
 }
 
 /** Samples from the prior, an interpolation between the first two preview images, and a 2-d manifold. */
-async function generate(trainer: Trainer, inputs: Float32Array[], width: number, latent: number, seed: number, count: number): Promise<Generated> {
+async function generate(trainer: TrainerPort, inputs: Float32Array[], width: number, latent: number, seed: number, count: number): Promise<Generated> {
   const decode = async (z: Float32Array) => unpack((await trainer.decode(z, z.length / latent, latent)).y, width);
   const samples = await decode(priorSamples(count, latent, seed));
   const codes = (await trainer.encode(pack(inputs.slice(0, 2), width), Math.min(2, inputs.length), width)).z;

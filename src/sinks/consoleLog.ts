@@ -1,3 +1,4 @@
+import { formatLoss, type Objective } from '../pipeline/objective.js';
 import type { TrainingEvent } from '../pipeline/train.js';
 import { skippedMessage } from '../sources/badRows.js';
 import type { ProgressBar } from './progressBar.js';
@@ -35,7 +36,14 @@ export function backendLines(e: Start, verbose: boolean): string[] {
 export function consoleSink(log: (line: string) => void, progress: ProgressBar, verbose = process.argv.includes('--verbose')): (e: TrainingEvent) => void {
   let phased = false;
   const reported = new Set<string>();
+  // Epoch lines name the objective; the first of a run (of each phase, which may reconstruct codes) says it in words.
+  let objective: Objective | null = null;
+  let described = false;
   return (e) => {
+    if (e.type === 'start' || e.type === 'phase') {
+      objective = e.objective;
+      described = false;
+    }
     switch (e.type) {
       case 'start':
         log(`aeflow: ${e.pipeline}: ${e.dataflow}`);
@@ -66,13 +74,15 @@ export function consoleSink(log: (line: string) => void, progress: ProgressBar, 
           log(skippedMessage(s, split));
         }
         if (!e.log) break;
+        if (objective && !described) log(`loss: ${objective.description}`);
+        described = true;
         const terms = Object.entries(e.testTerms)
-          .map(([name, v]) => `  ${name} ${v.toPrecision(5)}`)
+          .map(([name, v]) => `  ${name} ${formatLoss(v)}`)
           .join('');
         log(
           `epoch ${String(e.epoch).padStart(String(e.epochs).length)}/${e.epochs}${phased ? ` ${e.phase}` : ''}  ` +
-            `train loss ${e.trainLoss.toFixed(5)}  test loss ${e.testLoss.toFixed(5)}${terms}` +
-            `${e.noisyInputLoss === null ? '' : `  (noisy input ${e.noisyInputLoss.toFixed(5)})`}  ` +
+            `${objective?.label ?? 'loss'}: train ${formatLoss(e.trainLoss)}  test ${formatLoss(e.testLoss)}${terms}` +
+            `${e.noisyInputLoss === null ? '' : `  (noisy input ${formatLoss(e.noisyInputLoss)})`}  ` +
             `${e.seconds.toFixed(1)} s  ${Math.round(e.samplesPerS).toLocaleString('en-US')} samples/s`,
         );
         break;

@@ -12,12 +12,21 @@ export function isDenoising(s: Snapshot): boolean {
 }
 
 /**
- * A snapshot as a picture: the reconstructions in a rows×cols grid; under a noise stage three rows instead —
- * the noisy inputs, the model's denoised outputs, the clean originals.
+ * A snapshot as a picture: the rows×cols preview images, each row of originals above the same row reconstructed
+ * (2·rows rows); under a noise stage three rows instead — the noisy inputs, the model's denoised outputs, the
+ * clean originals.
  */
 export function snapshotImage(s: Snapshot, shape: ImageShape, rows: number, cols: number): GrayImage {
   if (isDenoising(s)) return threeRows(s, shape);
-  return imageGrid(s.reconstructions, { ...shape, rows, cols });
+  // Left sparse where the test split has fewer rows than the grid: imageGrid leaves those cells gap-gray.
+  const cells: Float32Array[] = [];
+  for (let i = 0; i < Math.min(s.targets.length, rows * cols); i++) {
+    const row = Math.floor(i / cols);
+    const col = i % cols;
+    cells[2 * row * cols + col] = s.targets[i];
+    cells[(2 * row + 1) * cols + col] = s.reconstructions[i];
+  }
+  return imageGrid(cells, { ...shape, rows: 2 * rows, cols });
 }
 
 /** Originals above their reconstructions; under a noise stage: noisy, denoised, clean. */

@@ -43,6 +43,7 @@ const start = (skipped: Start['skipped']): Start => ({
   workers: 2,
   parameters: 494196,
   phases: [],
+  objective: { id: 'half-mse', label: 'half-mse', description: '0.5·MSE of the reconstruction against the input' },
 });
 const absent = { name: 'tensorflow', reason: "Cannot find package '@tensorflow/tfjs-node' imported from /x/dist/backend.js" } as const;
 
