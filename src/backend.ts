@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AeflowError } from './errors.js';
 import { useNativeMatMul } from './models/nativeMatMul.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export type BackendChoice = 'auto' | BackendName;
+import type { BackendChoice, BackendName } from './types.js';
+
+export type { BackendChoice, BackendName } from './types.js';
 
 const order: BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AeflowError } from '../errors.js';
-import type { LayersModelFiles } from '../sinks/modelFiles.js';
+import type { LayersModelFiles } from './files.js';
 import { activate } from './activate.js';
 import { type Activation, activations } from './layers.js';
 

@@ -42,17 +42,6 @@ export interface VariationalAutoencoderSpec {
 
 export type ModelSpec = DenseAutoencoderSpec | VariationalAutoencoderSpec;
 
-/**
- * A stretch of training with its own objective and a fresh optimizer. `layer` null trains the whole model;
- * `layer` k (1-based) trains only encoder layer k and its mirror decoder layer on the codes of the frozen
- * layers below it (greedy layer-wise pretraining).
- */
-export interface Phase {
-  readonly name: string;
-  readonly epochs: number;
-  readonly layer: number | null;
-}
-
 /** Sizes [a, b, c] with one activation for all layers but the last -> layer specs a->b, b->c. */
 export function denseStack(sizes: readonly number[], activation: Activation, last: Activation): DenseLayerSpec[] {
   const layers: DenseLayerSpec[] = [];
@@ -72,3 +61,5 @@ export function parameterCount(spec: ModelSpec): number {
   }
   return n;
 }
+
+export type { Phase } from '../types.js';

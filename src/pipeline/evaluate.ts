@@ -14,6 +14,9 @@ import type { DataSource } from './dataflow.js';
 import { type HeldTestRows, holdTestRows, latentPoints } from './heldRows.js';
 import { type EvaluationStage, streamBatches, type TrainingPass } from './passes.js';
 import { type ProbeScores, runProbes } from './probes.js';
+import type { Evaluation, EvaluationResult } from '../types.js';
+
+export type { Evaluation, EvaluationResult } from '../types.js';
 
 export type { EvaluationStage } from './passes.js';
 export type { ProbeScores } from './probes.js';
@@ -43,49 +46,6 @@ export interface EvaluateOptions {
 
 /** Relative accuracy of the anomaly threshold: the sketch's value lies within 1% of the exact percentile. */
 export const THRESHOLD_ACCURACY = 0.01;
-
-export interface Evaluation {
-  model: string;
-  code_size: number;
-  train_rows: number;
-  test_rows: number;
-  /** 0.5·mean squared error on the test rows: the model, and PCA with `pca_components` fitted on the training rows. */
-  model_test_loss: number;
-  /** What model_test_loss is, so that it is not taken for a run's training objective (noisy input, a VAE's ELBO). */
-  model_test_loss_is: string;
-  pca_test_loss: number;
-  pca_components: number;
-  /** model / PCA: below 1, the autoencoder reconstructs better than PCA. */
-  model_vs_pca: number;
-  /**
-   * Rows above the `percentile` of the training rows' errors, from a quantile sketch (DDSketch) of every
-   * training error: the threshold is within `relative_accuracy` of the exact percentile.
-   */
-  anomaly: { percentile: number; threshold: number; relative_accuracy: number; flagged: number; file: string };
-  /** Label prediction from features (see probes.ts); null when the data has no labels or probes were turned off. */
-  probes: ({ raw: ProbeScores; pca: ProbeScores; model: ProbeScores; k: number; classes: number; passes: number } & { test_rows: number }) | null;
-  /**
-   * What the evaluation kept of the test split: every row, or a seeded uniform sample of `held` rows (the probes,
-   * the latent map and the error histogram use it). The losses, the threshold and anomalies.csv cover every row.
-   * `bytes`: the memory the held rows take, set by the sample's size, not the file's.
-   */
-  sample: { held: number; of: number; seed: number; complete: boolean; bytes: number };
-  skipped_rows?: { train: SkippedRows; test: SkippedRows };
-  backend: string;
-  workers: number;
-  seconds: { training_pass: number; test_pass: number; probes: number; total: number };
-  /** The process's peak resident memory at the end (worker threads included; in `aeflow run`, training's too). */
-  peak_rss_mb: number;
-}
-
-/** The figures, and what the plots draw. */
-export interface EvaluationResult {
-  readonly evaluation: Evaluation;
-  /** The held test rows' reconstruction errors. */
-  readonly testErrors: Float32Array;
-  /** The held test rows' codes projected onto their two principal directions, with labels ('' without). */
-  readonly latent: Array<{ x: number; y: number; label: string }>;
-}
 
 /**
  * How good is a trained autoencoder, in memory bounded by the held test rows whatever the files' sizes. One pass

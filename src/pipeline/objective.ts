@@ -1,15 +1,8 @@
 import type { Pipeline } from '../config/schema.js';
 import type { Phase } from '../models/layers.js';
+import type { Objective } from '../types.js';
 
-/** What a run's train and test losses measure, so that a reader can tell them from the evaluation's 0.5·MSE. */
-export interface Objective {
-  /** A stable name: `half-mse`, `mse`, `binary-crossentropy`, `negative-elbo` or `beta-vae`. */
-  readonly id: string;
-  /** The short name epoch lines print before the losses. */
-  readonly label: string;
-  /** In words: what the losses compare with what. */
-  readonly description: string;
-}
+export type { Objective } from '../types.js';
 
 const words: Record<Pipeline['loss'], string> = {
   'half-mse': 'half-mse (0.5·mean squared error)',
@@ -47,9 +40,4 @@ function vaeObjective(config: Pipeline, noisy: boolean): Objective {
     : { id: 'beta-vae', label: 'β-VAE loss', description: `β-VAE loss (β = ${beta}): ${parts}${target}` };
 }
 
-/** A loss for people: five decimals for small values, four significant digits from 10 up (a VAE's sums per row). */
-export function formatLoss(v: number): string {
-  if (!Number.isFinite(v) || Math.abs(v) < 10) return v.toFixed(5);
-  const integerDigits = Math.floor(Math.log10(Math.abs(v))) + 1;
-  return v.toFixed(Math.max(0, 4 - integerDigits));
-}
+export { formatLoss } from '../sinks/consoleLog.js';

@@ -9,17 +9,12 @@ import { FlowControl } from '../sources/flowControl.js';
 import type { Inference } from '../workers/inference.js';
 import type { RowStatistics } from '../workers/inferenceProtocol.js';
 import { type DataSource, dataRows } from './dataflow.js';
+import type { EvaluationStage } from '../types.js';
+
+export type { EvaluationStage } from '../types.js';
 
 /** Rows per request to a worker. Large, so that each batch's matrix products run at full speed. */
 const BATCH = 512;
-
-/** A pass of the evaluation, and how far it has come. */
-export interface EvaluationStage {
-  readonly name: string;
-  readonly rows: number;
-  /** 0..1 of the pass, or NaN while unknown. */
-  readonly fraction: number;
-}
 
 /** What the training pass found. */
 export interface TrainingPass {

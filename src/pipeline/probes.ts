@@ -8,12 +8,9 @@ import { type FeatureSet, featureSets, PROBE_STEP_ROWS } from '../workers/infere
 import type { DataSource } from './dataflow.js';
 import { type EvaluationStage, streamBatches, type TrainingPass } from './passes.js';
 import type { HeldTestRows } from './heldRows.js';
+import type { ProbeScores } from '../types.js';
 
-/** Test accuracy of a probe trained on the training rows' features. */
-export interface ProbeScores {
-  logistic: number;
-  knn: number;
-}
+export type { ProbeScores } from '../types.js';
 
 /** Neighbours that vote. */
 const K = 5;

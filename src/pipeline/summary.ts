@@ -1,45 +1,10 @@
 import type { SkippedRows } from '../sources/badRows.js';
 import type { EpochRecord, TrainingEvent } from './train.js';
+import type { Summary } from '../types.js';
+
+export type { Summary } from '../types.js';
 
 export type StartEvent = Extract<TrainingEvent, { type: 'start' }>;
-
-/** summary.json. */
-export interface Summary {
-  pipeline: string;
-  model: string;
-  backend: string;
-  /** Whose matMul ran: `native avx512` (aeflow's native kernel on WASM), or the backend's own. */
-  matmul: string;
-  workers: number;
-  epochs: number;
-  phases: string[];
-  rows: number;
-  test_rows: number;
-  /** The training objective's name (`half-mse`, `negative-elbo`…): what train_loss and test_loss are. */
-  objective: string;
-  /** The objective in words, e.g. "half-mse (0.5·mean squared error) of the clean target from the noisy input". */
-  test_loss_is: string;
-  train_loss: number;
-  test_loss: number;
-  /** Named parts of the test loss (a VAE's reconstruction and kl). */
-  test_terms: Record<string, number>;
-  /** With a noise stage: the loss of the noisy test input against the clean one, what doing nothing scores. */
-  noisy_input_loss?: number;
-  /** Under `on_bad_row: skip`: what each split's last pass skipped (count, first lines, first message). */
-  skipped_rows?: { train: SkippedRows; test: SkippedRows };
-  samples_per_s: number;
-  /** The epochs' training passes. */
-  train_s: number;
-  /** From the start to the saved model (training, test passes, snapshots, saving). */
-  to_saved_model_s: number;
-  /** The whole run: to the end of the evaluation and the report. */
-  wall_s: number;
-  parameters: number;
-  /** The process's peak resident memory at the saved model, worker threads included. */
-  peak_rss_mb: number;
-  outputs: Record<string, string>;
-  finished_at: string;
-}
 
 /** What the summary takes from outside the training events. */
 export interface SummaryContext {

@@ -16,6 +16,11 @@ import { type Objective, objectiveOf } from './objective.js';
 import { phaseStarts, type ResumePoint, resumePoint } from './resume.js';
 import { Sums, type Totals } from './sums.js';
 import type { StartTrainer, TrainerPort } from './trainerPort.js';
+import type { EpochEvent, EpochRecord, Generated, Snapshot, TrainingEvent as TrainingEventOf } from '../types.js';
+
+export type { EpochEvent, EpochRecord, Generated, Snapshot } from '../types.js';
+/** What a training run tells its side branches, the trainer handed over at the end. */
+export type TrainingEvent = TrainingEventOf<TrainerPort>;
 
 export type { StartTrainer, TrainerPort } from './trainerPort.js';
 
@@ -25,85 +30,6 @@ export type { StartTrainer, TrainerPort } from './trainerPort.js';
  * longer than a step; with 2, the workers waited on a third of the steps. A batch is ~0.8 MB.
  */
 const STEPS_IN_FLIGHT = 4;
-
-/** What a training run tells its side branches; sinks subscribe to these and only write. */
-export type TrainingEvent =
-  | {
-      type: 'start';
-      pipeline: string;
-      dataflow: string;
-      backend: BackendName;
-      skipped: Array<{ name: BackendName; reason: string }>;
-      matMul: string;
-      workers: number;
-      parameters: number;
-      phases: Phase[];
-      /** What the train and test losses measure (the last phase's objective). */
-      objective: Objective;
-    }
-  | {
-      type: 'phase';
-      phase: Phase;
-      index: number;
-      phases: number;
-      /** What this phase's losses measure (a greedy layer reconstructs its own input). */
-      objective: Objective;
-    }
-  | { type: 'batch'; epoch: number; epochs: number; phase: string; rows: number; loss: number; fraction: number; seconds: number }
-  | EpochEvent
-  | { type: 'checkpoint'; checkpoint: Checkpoint }
-  | { type: 'end'; final: Snapshot; generated: Generated | null; trainer: TrainerPort };
-
-/** An epoch as metrics remember it (no pictures). */
-export type EpochRecord = Omit<EpochEvent, 'type' | 'snapshot'>;
-
-export interface EpochEvent {
-  type: 'epoch';
-  /** Counted over the whole run, across phases. */
-  epoch: number;
-  epochs: number;
-  phase: string;
-  phaseEpoch: number;
-  trainLoss: number;
-  /** Named parts of the training loss (a VAE's reconstruction and kl), means over the epoch. */
-  trainTerms: Record<string, number>;
-  testLoss: number;
-  testTerms: Record<string, number>;
-  /** The loss of the noisy test input itself against the clean one (what doing nothing scores), with noise. */
-  noisyInputLoss: number | null;
-  seconds: number;
-  samplesPerS: number;
-  rows: number;
-  testRows: number;
-  /** Live tensors in the worker after the epoch: flat unless something leaks. */
-  tensors: number;
-  /** The process's resident memory after the epoch (worker threads included). */
-  rssMb: number;
-  /** Under `on_bad_row: skip`: the rows this epoch's passes skipped, per split. */
-  skipped: { train: SkippedRows; test: SkippedRows } | null;
-  log: boolean;
-  snapshot: Snapshot | null;
-}
-
-/** The preview images (the first rows×cols test rows, through the stages) and their reconstructions. */
-export interface Snapshot {
-  readonly epoch: number;
-  readonly phase: string;
-  /** What the model saw: noisy under a noise stage. */
-  readonly inputs: Float32Array[];
-  /** The clean rows; the same arrays as `inputs` without noise. */
-  readonly targets: Float32Array[];
-  readonly reconstructions: Float32Array[];
-}
-
-/** A generative model's pictures, decoded after training. */
-export interface Generated {
-  readonly samples: Float32Array[];
-  /** The first preview image, the decoded line between the codes of the first two, the second image. */
-  readonly interpolation: Float32Array[];
-  /** A grid over the latent space, for a 2-d latent; row-major, side × side. */
-  readonly manifold: { images: Float32Array[]; side: number } | null;
-}
 
 export interface TrainOptions {
   readonly backend?: BackendChoice;

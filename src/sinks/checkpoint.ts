@@ -1,27 +1,9 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AeflowError } from '../errors.js';
-import type { ReplicaState } from '../workers/protocol.js';
+import type { Checkpoint } from '../types.js';
 
-/** Where a run stands: enough to go on exactly as if it had never stopped. */
-export interface Checkpoint {
-  /** 2: kernels stored inputs × units and Adam as per-variable moments (1: tfjs's own optimizer state). */
-  readonly version: typeof CHECKPOINT_VERSION;
-  /** Global epochs completed (the one in progress, when `batches` > 0, is not counted). */
-  readonly epoch: number;
-  /** Index of the phase in progress and epochs completed in it. */
-  readonly phase: number;
-  readonly phaseEpoch: number;
-  /** Batches of the next epoch already trained (a stop mid-epoch), and their row-weighted loss sums. */
-  readonly batches: number;
-  readonly partial: { rows: number; loss: number; terms: Record<string, number> };
-  /** Rows per epoch, once known. */
-  readonly knownRows: number;
-  /** metrics.jsonl so far, one object per completed epoch. */
-  readonly metrics: unknown[];
-  readonly state: ReplicaState;
-  readonly written: string;
-}
+export type { Checkpoint } from '../types.js';
 
 const MAGIC = 'AEFLOWCK';
 export const CHECKPOINT_VERSION = 2;

@@ -1,5 +1,4 @@
-import { formatLoss, type Objective } from '../pipeline/objective.js';
-import type { TrainingEvent } from '../pipeline/train.js';
+import type { Objective, TrainingEvent } from '../types.js';
 import { skippedMessage } from '../sources/badRows.js';
 import type { ProgressBar } from './progressBar.js';
 
@@ -91,4 +90,11 @@ export function consoleSink(log: (line: string) => void, progress: ProgressBar, 
         break;
     }
   };
+}
+
+/** A loss for people: five decimals for small values, four significant digits from 10 up (a VAE's sums per row). */
+export function formatLoss(v: number): string {
+  if (!Number.isFinite(v) || Math.abs(v) < 10) return v.toFixed(5);
+  const integerDigits = Math.floor(Math.log10(Math.abs(v))) + 1;
+  return v.toFixed(Math.max(0, 4 - integerDigits));
 }

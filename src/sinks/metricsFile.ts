@@ -1,5 +1,5 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
-import type { EpochRecord } from '../pipeline/train.js';
+import type { EpochRecord } from '../types.js';
 
 /** metrics.jsonl: one JSON object per epoch, appended as epochs end, so a crash keeps what was measured. */
 export class MetricsFile {

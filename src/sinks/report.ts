@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Evaluation, EvaluationResult } from '../pipeline/evaluate.js';
+import type { Evaluation, EvaluationResult } from '../types.js';
 import { errorHistogramSvg, latentMapSvg, lossCurveSvg } from './plots.js';
 
 export interface ReportOptions {

@@ -1,4 +1,4 @@
-import type { Generated, Snapshot } from '../pipeline/train.js';
+import type { Generated, Snapshot } from '../types.js';
 import { type GrayImage, imageGrid } from './imageGrid.js';
 
 export interface ImageShape {

@@ -1,13 +1,7 @@
 import type { AeflowError } from '../errors.js';
+import type { SkippedRows } from '../types.js';
 
-/** What a pass skipped under `on_bad_row: skip`: how many rows, the first few lines, the first one's message. */
-export interface SkippedRows {
-  count: number;
-  /** Line numbers of the first skipped rows, ascending. */
-  lines: number[];
-  /** The message of the skipped row with the smallest line (what was found, what was expected). */
-  first: string | null;
-}
+export type { SkippedRows } from '../types.js';
 
 const KEEP_LINES = 10;
 

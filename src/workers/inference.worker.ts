@@ -14,7 +14,7 @@ import { StreamingNeighbours } from '../models/nearestNeighbours.js';
 import { SoftmaxRegression } from '../models/softmaxRegression.js';
 import { CsvText } from '../sinks/csvText.js';
 import { featureRows } from '../sinks/featuresCsv.js';
-import { readLayersModel } from '../sinks/modelFiles.js';
+import { readLayersModel } from '../models/files.js';
 import {
   type FeatureSet,
   featureSets,

@@ -7,6 +7,9 @@
  */
 import type { BackendChoice, BackendName } from '../backend.js';
 import type { SerializedError } from '../errors.js';
+import type { ReplicaState } from '../types.js';
+
+export type { ReplicaState } from '../types.js';
 import type { ModelSpec } from '../models/layers.js';
 import type { LossName } from '../models/losses.js';
 import type { OptimizerSpec } from '../models/optimizer.js';
@@ -78,24 +81,6 @@ export interface WorkerMemory {
   readonly numTensors: number;
   readonly numBytes: number;
   readonly optimizerLoop: 'kernel' | 'javascript' | null;
-}
-
-/**
- * A replica's training state, as plain arrays (checkpoints hold it). Kernels are inputs × units whatever layout
- * the backend trains in, so a checkpoint resumes on any backend.
- */
-export interface ReplicaState {
-  /** Every variable of the model (kernel, bias, kernel, bias...), in its fixed order. */
-  readonly weights: Float32Array[];
-  /** Adam's moments of the variables the phase trains: "k/m" and "k/v" for the k-th; empty for SGD. */
-  readonly optimizer: Array<{ name: string; shape: number[]; data: Float32Array }>;
-  /**
-   * Adam's running powers β1^t and β2^t, kept as products (recomputing them with pow() differs in the last
-   * bits); restored exactly, a resumed run repeats the uninterrupted one bit for bit. Null for SGD.
-   */
-  readonly adamPowers: [number, number] | null;
-  /** Random draws the model has made (a VAE's sampling), so a resumed run draws on from there. */
-  readonly draws: number;
 }
 
 /** A batch's mean loss and its named parts (empty for a plain autoencoder). */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { modelArtifacts, toLayersModel } from '../models/export.js';
 import type { TrainableModel } from '../models/tensors/trainable.js';
-import { writeLayersModel } from '../sinks/modelFiles.js';
+import { writeLayersModel } from '../models/files.js';
 
 /**
  * Saves each part of a model (the autoencoder, its encoder, its decoder) as a tfjs LayersModel in a folder of
