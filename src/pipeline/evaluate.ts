@@ -6,14 +6,14 @@ import { AeflowError } from '../errors.js';
 import { Pca } from '../models/pca.js';
 import { deriveSeed } from '../random.js';
 import { AnomaliesCsv } from '../sinks/anomaliesCsv.js';
-import { BadRows, type SkippedRows } from '../sources/badRows.js';
+import { BadRows } from '../sources/badRows.js';
 import { Inference } from '../workers/inference.js';
 import type { InferenceRequests } from '../workers/inferenceProtocol.js';
 import type { WorkerThreads } from '../workers/threads.js';
 import type { DataSource } from './dataflow.js';
 import { type HeldTestRows, holdTestRows, latentPoints } from './heldRows.js';
 import { type EvaluationStage, streamBatches, type TrainingPass } from './passes.js';
-import { type ProbeScores, runProbes } from './probes.js';
+import { runProbes } from './probes.js';
 import type { Evaluation, EvaluationResult } from '../types.js';
 
 export type { Evaluation, EvaluationResult } from '../types.js';

@@ -1,4 +1,3 @@
-import type { SkippedRows } from '../sources/badRows.js';
 import type { EpochRecord, TrainingEvent } from './train.js';
 import type { Summary } from '../types.js';
 

@@ -1,5 +1,5 @@
 import { defer, finalize, from, lastValueFrom, map, mergeMap, Observable, reduce, skip, take, takeWhile, tap, toArray } from 'rxjs';
-import type { BackendChoice, BackendName } from '../backend.js';
+import type { BackendChoice } from '../backend.js';
 import type { LoadedPipeline } from '../config/load.js';
 import { AeflowError } from '../errors.js';
 import { CHECKPOINT_VERSION, type Checkpoint } from '../sinks/checkpoint.js';
@@ -12,11 +12,11 @@ import { resolveWorkers } from '../workers/workerCount.js';
 import { describeDataflow, rowStages, splitBatches, splitRows, stageContext } from './dataflow.js';
 import { copyRow } from '../rows.js';
 import { interpolate, latentGrid, priorSamples } from './generate.js';
-import { type Objective, objectiveOf } from './objective.js';
+import { objectiveOf } from './objective.js';
 import { phaseStarts, type ResumePoint, resumePoint } from './resume.js';
 import { Sums, type Totals } from './sums.js';
 import type { StartTrainer, TrainerPort } from './trainerPort.js';
-import type { EpochEvent, EpochRecord, Generated, Snapshot, TrainingEvent as TrainingEventOf } from '../types.js';
+import type { EpochRecord, Generated, Snapshot, TrainingEvent as TrainingEventOf } from '../types.js';
 
 export type { EpochEvent, EpochRecord, Generated, Snapshot } from '../types.js';
 /** What a training run tells its side branches, the trainer handed over at the end. */
