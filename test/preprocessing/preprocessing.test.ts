@@ -62,7 +62,7 @@ describe('Preprocessing', () => {
   for (const v of ['b', 'a', 'b', 'c', 'b', 'a']) counts[2]?.add(v);
   const names = ['x', 'y', 'colour'];
   const kinds = ['numeric', 'numeric', 'categorical'] as const;
-  const fit = (o: Partial<FitOptions>) =>
+  const fitted = (o: Partial<FitOptions>) =>
     Preprocessing.fit(names, kinds, withCategorical(stats), counts, {
       normalize: 'standard',
       scale: null,
@@ -73,7 +73,7 @@ describe('Preprocessing', () => {
     });
 
   it('standardizes, fills missing values by the policy, one-hot encodes with "other" for values not kept or never seen', () => {
-    const p = fit({ indicators: true });
+    const p = fitted({ indicators: true });
     expect(p.json.features).toEqual(['x', 'x?', 'y', 'y?', 'colour=b', 'colour=a', 'colour=other']);
     const out = new Float32Array(p.width);
     const text = (value: string) => (j: number) => (j === 2 ? value : '');
@@ -92,23 +92,23 @@ describe('Preprocessing', () => {
 
   it('zero fills with 0 in the column’s units; error leaves the missing value for the reader to report', () => {
     const out = new Float32Array(5);
-    expect(fit({ missing: 'zero' }).apply([3, Number.NaN, 0], () => 'b', out)).toBe(-1);
+    expect(fitted({ missing: 'zero' }).apply([3, Number.NaN, 0], () => 'b', out)).toBe(-1);
     expect(out[1]).toBeCloseTo((0 - 15) / 5, 6);
-    expect(fit({ missing: 'error' }).apply([3, Number.NaN, 0], () => 'b', out)).toBe(1);
+    expect(fitted({ missing: 'error' }).apply([3, Number.NaN, 0], () => 'b', out)).toBe(1);
   });
 
   it('scale divides as data.scale does, minmax maps the training range to [0, 1], none passes values on', () => {
     const out = new Float32Array(5);
-    fit({ normalize: 'scale', scale: 255 }).apply([51, 255, 0], () => 'b', out);
+    fitted({ normalize: 'scale', scale: 255 }).apply([51, 255, 0], () => 'b', out);
     expect(out[0]).toBe(Math.fround(51 * (1 / 255)));
-    fit({ normalize: 'minmax' }).apply([5, 10, 0], () => 'b', out);
+    fitted({ normalize: 'minmax' }).apply([5, 10, 0], () => 'b', out);
     expect([out[0], out[1]]).toEqual([1, 0]);
-    fit({ normalize: 'none' }).apply([5, 10, 0], () => 'b', out);
+    fitted({ normalize: 'none' }).apply([5, 10, 0], () => 'b', out);
     expect([out[0], out[1]]).toEqual([5, 10]);
   });
 
   it('survives its JSON', () => {
-    const p = fit({ indicators: true });
+    const p = fitted({ indicators: true });
     const back = Preprocessing.fromJson(JSON.parse(JSON.stringify(p.json)));
     const a = new Float32Array(p.width);
     const b = new Float32Array(p.width);
