@@ -14,7 +14,7 @@ function twoPass(values: number[]): { mean: number; std: number } {
 describe('ColumnStatistics', () => {
   it('equals a two-pass computation to 1e-9 relative, on columns of very different scales and offsets', () => {
     const random = new Random(5);
-    const columns = [(i: number) => 1e6 + random.normal(), (i: number) => 0.001 * random.normal(), (i: number) => (i % 7) * 1000];
+    const columns = [() => 1e6 + random.normal(), () => 0.001 * random.normal(), (i: number) => (i % 7) * 1000];
     const rows = Array.from({ length: 5000 }, (_, i) => columns.map((f) => f(i)));
     const s = new ColumnStatistics(3);
     for (const r of rows) s.add(r);
