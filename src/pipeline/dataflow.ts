@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { finalize, type Observable, type OperatorFunction } from 'rxjs';
+import { concatMap, defer, finalize, from, map, mergeAll, type Observable, type OperatorFunction } from 'rxjs';
+import { AeflowError } from '../errors.js';
 import type { Pipeline } from '../config/schema.js';
 import { batchRows } from '../operators/batchRows.js';
 import { normalize } from '../operators/normalize.js';
@@ -8,6 +9,7 @@ import { BadRows } from '../sources/badRows.js';
 import { csvRows } from '../sources/csv.js';
 import type { FlowControl } from '../sources/flowControl.js';
 import { type CacheOptions, cachedCsvRows } from '../sources/rowCache.js';
+import { isPattern, shardFiles } from '../sources/shards.js';
 import { stages } from '../stages/builtins.js';
 import type { StageContext } from '../stages/stage.js';
 
@@ -38,9 +40,47 @@ export interface PassOptions {
 
 /**
  * The rows of one CSV, parsed and normalized: from the row cache when it holds the file, else from the CSV
- * (writing the cache on the way unless told not to). Every pass of every command reads through here.
+ * (writing the cache on the way unless told not to). A pattern (`data/shards/*.csv`) reads every file it matches
+ * as one, in sorted order; `-` reads standard input. Every pass of every command reads through here.
  */
 export function dataRows(source: DataSource, options: PassOptions = {}): Observable<Row> {
+  if (!isPattern(source.file)) return fileRows(source, options);
+  // Shards: each read (and cached) as a file of its own, in sorted order, numbered on as one file.
+  return defer(async () => {
+    const files = await shardFiles(source.file);
+    let offset = 0;
+    let first: { file: string; header: readonly string[] | null } | null = null;
+    return from(files).pipe(
+      concatMap((file) => {
+        const before = offset;
+        return fileRows({ ...source, file }, options).pipe(
+          map((row) => {
+            if (row.index === 0) first = checkShardHeader(first, row);
+            offset = before + row.index + 1;
+            return before === 0 ? row : { ...row, index: before + row.index };
+          }),
+        );
+      }),
+    );
+  }).pipe(mergeAll());
+}
+
+/** Shards must agree on their header: the first shard's names every other shard's columns. */
+function checkShardHeader(first: { file: string; header: readonly string[] | null } | null, row: Row): { file: string; header: readonly string[] | null } {
+  const header = row.origin.header;
+  if (!first) return { file: row.origin.file, header };
+  if (JSON.stringify(first.header) !== JSON.stringify(header)) {
+    throw new AeflowError(
+      'CSV_HEADER_INVALID',
+      `${row.origin.file}:1: its header (${header?.join(',') ?? 'none'}) differs from ${first.file}'s (${first.header?.join(',') ?? 'none'})`,
+      'every shard of a pattern must have the same columns in the same order',
+    );
+  }
+  return first;
+}
+
+/** The rows of one file (or standard input, `-`, which has no row cache). */
+function fileRows(source: DataSource, options: PassOptions): Observable<Row> {
   const skip = source.onBadRow === 'skip';
   // Row-level skips (counted by the reader, or remembered by the row cache) and range skips are counted apart,
   // so a cached pass neither loses nor double-counts them; the pass's collector gets both.
@@ -54,7 +94,7 @@ export function dataRows(source: DataSource, options: PassOptions = {}): Observa
     progress: options.progress,
     badRows: rowLevel,
   };
-  const rows$ = source.cache ? cachedCsvRows(source.file, csv, source.cache) : csvRows(source.file, csv);
+  const rows$ = source.cache && source.file !== '-' ? cachedCsvRows(source.file, csv, source.cache) : csvRows(source.file, csv);
   // Both readers emit row arrays that are theirs alone (views into memory they reuse once a row is handled; the
   // cache writer copies raw values before they go on), so normalize can scale them where they are.
   const rows = rows$.pipe(normalize(source.scale, report, { inPlace: true }));
