@@ -8,7 +8,7 @@ import { AeflowError } from '../errors.js';
 import type { Row, RowOrigin } from '../rows.js';
 import type { FlowControl } from './flowControl.js';
 import type { BadRows } from './badRows.js';
-import { HAND_OVER, RowBuilder, SKIPPED } from './rowBuilder.js';
+import { type ColumnPlan, HAND_OVER, RowBuilder, SKIPPED } from './rowBuilder.js';
 import { isPattern, shardFiles } from './shards.js';
 
 export interface CsvOptions {
@@ -31,6 +31,8 @@ export interface CsvOptions {
    * (on_bad_row: skip); without it, such a row ends the stream with its error. Broken quoting always ends it.
    */
   badRows?: BadRows;
+  /** Which columns are features, which of them categorical, and whether values may be missing (default: every column but the label, numbers). */
+  columns?: ColumnPlan;
 }
 
 /** Where a reader hands its rows. */
@@ -56,7 +58,7 @@ export function csvRows(file: string, options: CsvOptions): Observable<Row> {
     const run = async () => {
       source = await openCsv(file);
       const bytes = source;
-      const builder = new RowBuilder(file, options.header, options.labelColumn, options.badRows);
+      const builder = new RowBuilder(file, options.header, options.labelColumn, options.badRows, options.columns);
       const { flow, progress } = options;
       let parsed = 0;
       const sink: RowSink = {
