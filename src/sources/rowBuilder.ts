@@ -180,7 +180,8 @@ export class RowBuilder {
     if (id === undefined) {
       id = dictionary.size;
       dictionary.set(value, id);
-      ((this.originValue as RowOrigin).categories?.[feature] as string[]).push(value);
+      const names = (this.originValue as RowOrigin).categories as ReadonlyArray<string[]>;
+      names[feature].push(value);
     }
     return id;
   }
@@ -438,11 +439,19 @@ class ColumnSelector {
 
   private number(n: number, spec: string): number {
     if (Number.isInteger(n) && n >= 1 && n <= this.columns) return n - 1;
-    throw new AeflowError('CSV_HEADER_INVALID', `${at(this.file, 1)}: column ${spec} does not exist, the file has ${this.columns} columns`, 'use column numbers from 1 to the column count');
+    throw new AeflowError(
+      'CSV_HEADER_INVALID',
+      `${at(this.file, 1)}: column ${spec} does not exist, the file has ${this.columns} columns`,
+      'use column numbers from 1 to the column count',
+    );
   }
 
   error(column: number, what: string): AeflowError {
     const name = this.header?.[column];
-    return new AeflowError('CSV_HEADER_INVALID', `${at(this.file, 1)}: column ${column + 1}${name === undefined ? '' : ` ("${name}")`} ${what}`, 'check data.features, data.exclude and data.categorical');
+    return new AeflowError(
+      'CSV_HEADER_INVALID',
+      `${at(this.file, 1)}: column ${column + 1}${name === undefined ? '' : ` ("${name}")`} ${what}`,
+      'check data.features, data.exclude and data.categorical',
+    );
   }
 }

@@ -61,7 +61,15 @@ export async function cacheKey(file: string, options: CsvOptions): Promise<strin
   await statCsv(file);
   const real = await fs.realpath(file);
   const stat = await fs.stat(real);
-  const identity = { format: FORMAT, file: real, size: stat.size, mtime: stat.mtimeMs, header: options.header, label: options.labelColumn, columns: options.columns ?? null };
+  const identity = {
+    format: FORMAT,
+    file: real,
+    size: stat.size,
+    mtime: stat.mtimeMs,
+    header: options.header,
+    label: options.labelColumn,
+    columns: options.columns ?? null,
+  };
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 32);
 }
 
