@@ -20,6 +20,12 @@ export interface LoadedPipeline {
   resolvedYaml(): string;
   /** A path key's value as the user wrote it, in the YAML or in a `--set`, before it was resolved. */
   written(keyPath: ReadonlyArray<string | number>): string | undefined;
+  /**
+   * Whether `model.encoder` starts with `auto`: the input width comes from the data (the feature count after
+   * preprocessing), and `withInputWidth` gives the pipeline with it. Until then `config` holds a width of 1.
+   */
+  readonly autoInput: boolean;
+  withInputWidth(width: number): LoadedPipeline;
 }
 
 type KeyPath = Array<string | number>;
@@ -100,6 +106,33 @@ export async function loadPipeline(file: string, sets: readonly string[] = [], c
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AeflowError('CONFIG_INVALID', `${file}: a pipeline is a YAML mapping (key: value lines)`, 'start from pipelines/mnist.yaml');
   }
+  const autoInput = raw.model?.encoder?.[0] === 'auto';
+  const loaded = (width: number): LoadedPipeline => {
+    const config = validate(autoInput ? withWidth(raw, width) : raw, file, locate);
+    for (const key of pathKeys) {
+      const [section, field] = key as [keyof Pipeline, string];
+      const obj = config[section] as Record<string, unknown> | undefined;
+      if (obj && typeof obj[field] === 'string') {
+        if (!written.has(key.join('.'))) written.set(key.join('.'), obj[field] as string);
+        obj[field] = path.resolve(yamlDir, obj[field] as string);
+      }
+    }
+    const name = config.name ?? path.basename(file).replace(/\.ya?ml$/i, '');
+    return {
+      config,
+      file,
+      name,
+      locate,
+      resolvedYaml: () => stringify({ ...config, name }),
+      written: (keyPath) => written.get(keyPath.join('.')),
+      autoInput,
+      withInputWidth: loaded,
+    };
+  };
+  return loaded(1);
+}
+
+function validate(raw: unknown, file: string, locate: (keyPath: KeyPath) => string): Pipeline {
   const parsed = pipelineSchema.safeParse(raw);
   if (!parsed.success) {
     throw new AeflowError(
@@ -108,17 +141,14 @@ export async function loadPipeline(file: string, sets: readonly string[] = [], c
       `see README "The pipeline YAML" or config/pipeline.schema.json`,
     );
   }
-  const config = parsed.data;
-  for (const key of pathKeys) {
-    const [section, field] = key as [keyof Pipeline, string];
-    const obj = config[section] as Record<string, unknown> | undefined;
-    if (obj && typeof obj[field] === 'string') {
-      if (!written.has(key.join('.'))) written.set(key.join('.'), obj[field] as string);
-      obj[field] = path.resolve(yamlDir, obj[field] as string);
-    }
-  }
-  const name = config.name ?? path.basename(file).replace(/\.ya?ml$/i, '');
-  return { config, file, name, locate, resolvedYaml: () => stringify({ ...config, name }), written: (keyPath) => written.get(keyPath.join('.')) };
+  return parsed.data;
+}
+
+/** The raw pipeline with an `auto` input width (encoder's first, and a given decoder's last) set to `width`. */
+function withWidth(raw: Record<string, any>, width: number): Record<string, any> {
+  const model = { ...raw.model, encoder: [width, ...raw.model.encoder.slice(1)] };
+  if (Array.isArray(model.decoder) && model.decoder[model.decoder.length - 1] === 'auto') model.decoder = [...model.decoder.slice(0, -1), width];
+  return { ...raw, model };
 }
 
 function describeCount(n: number): string {

@@ -8,6 +8,9 @@ import type { Batch, Row } from '../rows.js';
 import { BadRows } from '../sources/badRows.js';
 import { csvRows } from '../sources/csv.js';
 import type { FlowControl } from '../sources/flowControl.js';
+import { preprocess } from '../operators/preprocess.js';
+import type { Preprocessing } from '../preprocessing/preprocessing.js';
+import type { ColumnPlan } from '../sources/rowBuilder.js';
 import { type CacheOptions, cachedCsvRows } from '../sources/rowCache.js';
 import { isPattern, shardFiles } from '../sources/shards.js';
 import { stages } from '../stages/builtins.js';
@@ -27,6 +30,14 @@ export interface DataSource {
   readonly parser: 'fast' | 'csv-parse';
   /** The row cache, or null to always read the CSV. `write: false` reads a cache that exists but makes none. */
   readonly cache: (CacheOptions & { readonly write?: boolean }) | null;
+  /** Which columns are features and how the reader takes them (default: every column but the label, numbers). */
+  readonly columns?: ColumnPlan;
+  /**
+   * The fitted preprocessing, applied in place of the plain division by `scale`; absent: divide by `scale` (null:
+   * raw values, as the statistics pass wants them). `skipMissing`: drop (and count) rows it cannot fill.
+   */
+  readonly preprocessing?: Preprocessing;
+  readonly skipMissing?: boolean;
 }
 
 export interface PassOptions {
@@ -93,26 +104,49 @@ function fileRows(source: DataSource, options: PassOptions): Observable<Row> {
     flow: options.flow,
     progress: options.progress,
     badRows: rowLevel,
+    columns: source.columns,
   };
   const rows$ = source.cache && source.file !== '-' ? cachedCsvRows(source.file, csv, source.cache) : csvRows(source.file, csv);
   // Both readers emit row arrays that are theirs alone (views into memory they reuse once a row is handled; the
   // cache writer copies raw values before they go on), so normalize can scale them where they are.
-  const rows = rows$.pipe(normalize(source.scale, report, { inPlace: true }));
+  const rows = source.preprocessing
+    ? rows$.pipe(preprocess(source.preprocessing, source.skipMissing ? (report ?? new BadRows()) : undefined))
+    : rows$.pipe(normalize(source.scale, report, { inPlace: true }));
   return report && rowLevel ? rows.pipe(finalize(() => report.merge(rowLevel.skipped))) : rows;
 }
 
-/** How the pipeline reads one of its splits. */
-export function dataSource(config: Pipeline, split: 'train' | 'test'): DataSource {
+/**
+ * How the pipeline reads one of its splits: with its fitted preprocessing when it has one (see
+ * `needsPreprocessing`), or raw for the statistics pass that fits it (`preprocessing: null`).
+ */
+export function dataSource(config: Pipeline, split: 'train' | 'test', preprocessing?: Preprocessing | null): DataSource {
   const { data } = config;
   return {
     file: data[split],
     header: data.header,
     labelColumn: data.label_column,
-    scale: data.scale,
+    scale: preprocessing === null ? null : data.scale,
     onBadRow: data.on_bad_row,
     parser: data.parser,
     cache: config.cache.enabled ? cacheOptions(config) : null,
+    columns: columnPlan(config),
+    ...(preprocessing ? { preprocessing, skipMissing: data.missing === 'skip' } : {}),
   };
+}
+
+/** The reader's column plan of a pipeline. */
+export function columnPlan(config: Pipeline): ColumnPlan {
+  const { data } = config;
+  return { features: data.features, exclude: data.exclude, categorical: data.categorical, allowMissing: data.missing !== 'error' };
+}
+
+/**
+ * Whether the pipeline's rows need fitted preprocessing (per-column normalization, missing values, categorical
+ * columns) rather than the plain division by data.scale of image pipelines.
+ */
+export function needsPreprocessing(config: Pipeline): boolean {
+  const { data } = config;
+  return data.normalize !== 'scale' || data.categorical.length > 0 || data.missing !== 'error' || data.missing_indicators;
 }
 
 /** Rows of one split of the pipeline, parsed and normalized, streamed from its CSV or its row cache. */
