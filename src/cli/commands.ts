@@ -146,6 +146,29 @@ export const commands = {
       backend,
     },
   },
+  score: {
+    summary: "score each row's reconstruction error under a run's model: anomaly flag and the columns behind it",
+    options: {
+      model: { type: 'string', value: 'RUN/model', required: true, description: 'the model: a run folder or its model/' },
+      input: { type: 'string', value: 'X.csv', required: true, description: 'the CSV to score (gzip, a pattern of shards, or - for standard input)' },
+      out: {
+        type: 'string',
+        value: 'scores.csv',
+        required: true,
+        description: 'row,line,[label,]error,anomaly, then the 3 columns that contribute most to the error, with their shares',
+      },
+      force: { type: 'boolean', description: 'write over an --out file that already exists' },
+      'anomaly-label': {
+        type: 'string',
+        value: 'VALUE',
+        description: 'the label value that marks anomalies: also prints ROC-AUC and PR-AUC of the errors against it',
+      },
+      ...dataOptions,
+      'no-header': { type: 'boolean', description: 'the CSV has no header line' },
+      workers: { type: 'string', value: 'N|auto', description: 'worker threads', default: 'auto, one per core, at most 8' },
+      backend,
+    },
+  },
   cache: {
     summary: 'show or delete the binary row caches',
     positional: { name: 'list|clear', description: 'list: source file, rows, size and last use of each; clear: delete them' },

@@ -22,7 +22,14 @@ export async function fitPreprocessing(rows$: import('rxjs').Observable<Row>, op
   if (!origin || !stats) throw new Error('no rows to fit the preprocessing on');
   const names = origin.featureColumns.map((c) => origin.header?.[c] ?? `column ${c + 1}`);
   const kinds = origin.featureColumns.map((_, j) => (origin.categories?.[j] ? 'categorical' : 'numeric') as 'categorical' | 'numeric');
-  return Preprocessing.fit(names, kinds, stats, counts, options);
+  return Preprocessing.fit(
+    names,
+    origin.featureColumns.map((c) => c + 1),
+    kinds,
+    stats,
+    counts,
+    options,
+  );
 }
 
 function collect(acc: Collected, row: Row): Collected {

@@ -10,7 +10,9 @@ export type MissingPolicy = 'error' | 'skip' | 'mean' | 'zero';
 /** A numeric input column, fitted: feature = (value − shift) / scale, a missing value replaced by `fill`. */
 export interface NumericColumn {
   readonly kind: 'numeric';
+  /** The header's name for the column (`column N` without a header), and its 1-based number in the training CSV. */
   readonly name: string;
+  readonly column: number;
   readonly shift: number;
   readonly scale: number;
   /** What a missing value becomes, in the column's own units (null: a missing value is an error). */
@@ -23,6 +25,7 @@ export interface NumericColumn {
 export interface CategoricalColumn {
   readonly kind: 'categorical';
   readonly name: string;
+  readonly column: number;
   readonly values: readonly string[];
 }
 
@@ -70,19 +73,24 @@ export class Preprocessing {
     });
   }
 
-  /** Fits the columns (`names[i]` for input column i) from the training split's statistics and category counts. */
+  /**
+   * Fits the columns (input column j: `names[j]`, 1-based CSV column `numbers[j]`) from the training split's
+   * statistics and category counts.
+   */
   static fit(
     names: readonly string[],
+    numbers: readonly number[],
     kinds: ReadonlyArray<'numeric' | 'categorical'>,
     stats: ColumnStatistics,
     counts: ReadonlyArray<ValueCounts | null>,
     options: FitOptions,
   ): Preprocessing {
     const columns = names.map((name, j): FittedColumn => {
-      if (kinds[j] === 'categorical') return { kind: 'categorical', name, values: (counts[j] as ValueCounts).top(options.maxCategories) };
+      const column = numbers[j];
+      if (kinds[j] === 'categorical') return { kind: 'categorical', name, column, values: (counts[j] as ValueCounts).top(options.maxCategories) };
       const { shift, scale } = normalization(options, stats, j);
       const fill = options.missing === 'mean' ? stats.mean(j) : options.missing === 'zero' ? 0 : null;
-      return { kind: 'numeric', name, shift, scale, fill: fill !== null && Number.isNaN(fill) ? 0 : fill, indicator: options.indicators };
+      return { kind: 'numeric', name, column, shift, scale, fill: fill !== null && Number.isNaN(fill) ? 0 : fill, indicator: options.indicators };
     });
     return Preprocessing.fromJson({
       format: 'aeflow-preprocessing',

@@ -19,6 +19,8 @@ export interface ColumnPlan {
   readonly categorical: ReadonlyArray<string | number>;
   /** An empty numeric field is a missing value (NaN in the row), not an error. */
   readonly allowMissing: boolean;
+  /** A label column named in the header may be absent: the rows then have no label (new, unlabelled data). */
+  readonly labelOptional?: boolean;
 }
 
 /** featureOf's marks for the columns that are not features. */
@@ -147,7 +149,8 @@ export class RowBuilder {
   private start(record: readonly string[]): void {
     this.columns = record.length;
     const header = this.header ? record.map((s) => s.trim()) : null;
-    this.labelIndex = resolveLabelColumn(this.file, header, this.columns, this.labelColumn);
+    const optional = this.plan?.labelOptional && typeof this.labelColumn === 'string' && !header?.includes(this.labelColumn);
+    this.labelIndex = optional ? -1 : resolveLabelColumn(this.file, header, this.columns, this.labelColumn);
     const select = new ColumnSelector(this.file, header, this.columns);
     const chosen = this.plan?.features ? select.all(this.plan.features) : Array.from({ length: this.columns }, (_, c) => c);
     const excluded = new Set(select.all(this.plan?.exclude ?? []));

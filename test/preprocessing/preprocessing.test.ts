@@ -63,7 +63,7 @@ describe('Preprocessing', () => {
   const names = ['x', 'y', 'colour'];
   const kinds = ['numeric', 'numeric', 'categorical'] as const;
   const fitted = (o: Partial<FitOptions>) =>
-    Preprocessing.fit(names, kinds, withCategorical(stats), counts, {
+    Preprocessing.fit(names, [1, 2, 3], kinds, withCategorical(stats), counts, {
       normalize: 'standard',
       scale: null,
       missing: 'mean',
