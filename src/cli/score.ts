@@ -111,7 +111,7 @@ async function columnGroups(data: ModelData, input: string, header: boolean, inp
   const p = data.preprocessing;
   if (p) {
     const groups = new Int32Array(p.width);
-    p.json.columns.forEach((_, j) => groups.fill(j, p.offset(j), j + 1 < p.json.columns.length ? p.offset(j + 1) : p.width));
+    for (let j = 0; j < p.json.columns.length; j++) groups.fill(j, p.offset(j), p.end(j));
     return { names: p.json.columns.map((c) => c.name), groups };
   }
   const origin = input === '-' || !header ? null : (await csvShape(input, { header, labelColumn: null })).origin;

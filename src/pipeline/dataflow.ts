@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { concatMap, defer, finalize, from, map, mergeAll, type Observable, type OperatorFunction } from 'rxjs';
 import { AeflowError } from '../errors.js';
+import { columnPlan } from '../config/columns.js';
+import type { ColumnPlan } from '../sources/rowBuilder.js';
 import type { Pipeline } from '../config/schema.js';
 import { batchRows } from '../operators/batchRows.js';
 import { normalize } from '../operators/normalize.js';
@@ -10,7 +12,6 @@ import { csvRows } from '../sources/csv.js';
 import type { FlowControl } from '../sources/flowControl.js';
 import { preprocess } from '../operators/preprocess.js';
 import type { Preprocessing } from '../preprocessing/preprocessing.js';
-import type { ColumnPlan } from '../sources/rowBuilder.js';
 import { type CacheOptions, cachedCsvRows } from '../sources/rowCache.js';
 import { isPattern, shardFiles } from '../sources/shards.js';
 import { stages } from '../stages/builtins.js';
@@ -95,7 +96,7 @@ function fileRows(source: DataSource, options: PassOptions): Observable<Row> {
   const skip = source.onBadRow === 'skip';
   // Row-level skips (counted by the reader, or remembered by the row cache) and range skips are counted apart,
   // so a cached pass neither loses nor double-counts them; the pass's collector gets both.
-  const report = skip ? (options.badRows ?? new BadRows()) : undefined;
+  const report = skip || source.skipMissing ? (options.badRows ?? new BadRows()) : undefined;
   const rowLevel = skip ? new BadRows() : undefined;
   const csv = {
     header: source.header,
@@ -110,48 +111,39 @@ function fileRows(source: DataSource, options: PassOptions): Observable<Row> {
   // Both readers emit row arrays that are theirs alone (views into memory they reuse once a row is handled; the
   // cache writer copies raw values before they go on), so normalize can scale them where they are.
   const rows = source.preprocessing
-    ? rows$.pipe(preprocess(source.preprocessing, source.skipMissing ? (report ?? new BadRows()) : undefined))
+    ? rows$.pipe(preprocess(source.preprocessing, source.skipMissing ? report : undefined))
     : rows$.pipe(normalize(source.scale, report, { inPlace: true }));
   return report && rowLevel ? rows.pipe(finalize(() => report.merge(rowLevel.skipped))) : rows;
 }
 
+/** A pipeline and what was fitted on its data before training (tabular pipelines' preprocessing, else null). */
+export interface PipelineData {
+  readonly config: Pipeline;
+  readonly preprocessing: Preprocessing | null;
+}
+
 /**
- * How the pipeline reads one of its splits: with its fitted preprocessing when it has one (see
- * `needsPreprocessing`), or raw for the statistics pass that fits it (`preprocessing: null`).
+ * How the pipeline reads one of its splits: through its fitted preprocessing when it has one, else divided by
+ * data.scale; `raw`: the values as the CSV has them, for the statistics pass that fits the preprocessing.
  */
-export function dataSource(config: Pipeline, split: 'train' | 'test', preprocessing?: Preprocessing | null): DataSource {
+export function dataSource(config: Pipeline, split: 'train' | 'test', preprocessing: Preprocessing | null = null, raw = false): DataSource {
   const { data } = config;
   return {
     file: data[split],
     header: data.header,
     labelColumn: data.label_column,
-    scale: preprocessing === null ? null : data.scale,
+    scale: raw ? null : data.scale,
     onBadRow: data.on_bad_row,
     parser: data.parser,
     cache: config.cache.enabled ? cacheOptions(config) : null,
     columns: columnPlan(config),
-    ...(preprocessing ? { preprocessing, skipMissing: data.missing === 'skip' } : {}),
+    ...(preprocessing && !raw ? { preprocessing, skipMissing: data.missing === 'skip' } : {}),
   };
 }
 
-/** The reader's column plan of a pipeline. */
-export function columnPlan(config: Pipeline): ColumnPlan {
-  const { data } = config;
-  return { features: data.features, exclude: data.exclude, categorical: data.categorical, allowMissing: data.missing !== 'error' };
-}
-
-/**
- * Whether the pipeline's rows need fitted preprocessing (per-column normalization, missing values, categorical
- * columns) rather than the plain division by data.scale of image pipelines.
- */
-export function needsPreprocessing(config: Pipeline): boolean {
-  const { data } = config;
-  return data.normalize !== 'scale' || data.categorical.length > 0 || data.missing !== 'error' || data.missing_indicators;
-}
-
 /** Rows of one split of the pipeline, parsed and normalized, streamed from its CSV or its row cache. */
-export function splitRows(config: Pipeline, split: 'train' | 'test', options: PassOptions = {}): Observable<Row> {
-  return dataRows(dataSource(config, split), options);
+export function splitRows(pipeline: PipelineData, split: 'train' | 'test', options: PassOptions = {}): Observable<Row> {
+  return dataRows(dataSource(pipeline.config, split, pipeline.preprocessing), options);
 }
 
 /** The pipeline's row cache: its folder (`.cache/aeflow` in the working folder by default) and size bound. */
@@ -180,20 +172,28 @@ export function trainBatchSize(config: Pipeline): number {
  * One pass over a split as batches: the CSV, normalized, through the row stages, batched. Training passes
  * use the pipeline's batch size; evaluation passes use `train.eval_batch`.
  */
-export function splitBatches(config: Pipeline, split: 'train' | 'test', epoch: number, options: PassOptions = {}): Observable<Batch> {
+export function splitBatches(pipeline: PipelineData, split: 'train' | 'test', epoch: number, options: PassOptions = {}): Observable<Batch> {
+  const { config } = pipeline;
   const size = split === 'train' ? trainBatchSize(config) : config.train.eval_batch;
-  return splitRows(config, split, options).pipe(rowStages(config, stageContext(config, split, epoch)), batchRows(size, options.allocate));
+  return splitRows(pipeline, split, options).pipe(rowStages(config, stageContext(pipeline, split, epoch)), batchRows(size, options.allocate));
 }
 
-/** What the stages of one pass know: seed, epoch (0 outside training), split, and the values' range. */
-export function stageContext(config: Pipeline, split: StageContext['split'], epoch: number): StageContext {
-  return { seed: config.seed, epoch: split === 'train' ? epoch : 0, split, range: config.data.scale === null ? null : [0, 1] };
+/**
+ * What the stages of one pass know: seed, epoch (0 outside training), split, and the values' range: [0, 1] after
+ * a division by data.scale, unknown after fitted preprocessing (standardized values have no bounds).
+ */
+export function stageContext(pipeline: PipelineData, split: StageContext['split'], epoch: number): StageContext {
+  const { config, preprocessing } = pipeline;
+  const range = preprocessing || config.data.scale === null ? null : ([0, 1] as const);
+  return { seed: config.seed, epoch: split === 'train' ? epoch : 0, split, range };
 }
 
 /** The dataflow in one line, as a run prints it at start. */
-export function describeDataflow(config: Pipeline, model: string, trainer: string): string {
+export function describeDataflow(pipeline: PipelineData, model: string, trainer: string): string {
+  const { config, preprocessing: p } = pipeline;
   const parts = [`csv(${path.basename(config.data.train)})`];
-  if (config.data.scale !== null) parts.push(`normalize(/${config.data.scale})`);
+  if (p) parts.push(`preprocess(${p.json.columns.length} columns -> ${p.width} features, ${p.json.normalize}, missing ${p.json.missing})`);
+  else if (config.data.scale !== null) parts.push(`normalize(/${config.data.scale})`);
   for (const s of config.stages) parts.push(stages.get(s.type).describe(s));
   parts.push(`train(${model} ${trainer})`);
   return parts.join(' -> ');

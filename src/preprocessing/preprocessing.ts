@@ -102,6 +102,24 @@ export class Preprocessing {
     });
   }
 
+  /**
+   * Plain numeric columns divided by `scale` (1 when null), as a pipeline without fitted preprocessing reads
+   * them: what a table's report needs to name the columns and give values back in their units.
+   */
+  static identity(names: readonly string[], numbers: readonly number[], scale: number | null): Preprocessing {
+    const columns = names.map(
+      (name, j): FittedColumn => ({ kind: 'numeric', name, column: numbers[j], shift: 0, scale: scale ?? 1, fill: null, indicator: false }),
+    );
+    return Preprocessing.fromJson({
+      format: 'aeflow-preprocessing',
+      version: 1,
+      normalize: 'scale',
+      missing: 'error',
+      columns,
+      features: featureNames(columns),
+    });
+  }
+
   static fromJson(json: PreprocessingJson, source = 'preprocessing.json'): Preprocessing {
     if (json?.format !== 'aeflow-preprocessing' || json.version !== 1 || !Array.isArray(json.columns)) {
       throw new AeflowError(
@@ -155,6 +173,29 @@ export class Preprocessing {
   /** The first feature of input column j. */
   offset(j: number): number {
     return this.offsets[j];
+  }
+
+  /** The features of input column j: from `offset(j)` up to, not including, `end(j)`. */
+  end(j: number): number {
+    return j + 1 < this.offsets.length ? this.offsets[j + 1] : this.width;
+  }
+
+  /**
+   * One row's features back in the CSV's terms, per input column: a number in its column's units, a category's
+   * value (the strongest of its one-hot features), or null where an indicator says the value was missing
+   * (`indicators: false` reads the value regardless, as for a reconstruction, whose indicator is a guess).
+   */
+  decode(features: ArrayLike<number>, indicators: boolean): Array<number | string | null> {
+    return this.json.columns.map((c, j) => {
+      const at = this.offsets[j];
+      if (c.kind === 'categorical') {
+        let best = at;
+        for (let f = at + 1; f < this.end(j); f++) if (features[f] > features[best]) best = f;
+        return best - at < c.values.length ? c.values[best - at] : 'other';
+      }
+      if (indicators && c.indicator && features[at + 1] > 0.5) return null;
+      return this.original(j, features[at]);
+    });
   }
 }
 
