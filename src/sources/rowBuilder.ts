@@ -216,11 +216,18 @@ export class RowBuilder {
 
   private valueError(s: string, line: number, column: number): AeflowError {
     const name = this.originValue?.header?.[column];
+    if (s.trim() === '') {
+      return new AeflowError(
+        'CSV_VALUE_INVALID',
+        `${at(this.file, line, column + 1)}: column ${column + 1}${name === undefined ? '' : ` ("${name}")`} is empty, expected a number`,
+        'fill it in, or say what an empty value means with data.missing: mean, zero or skip (a text column: data.categorical)',
+      );
+    }
     return new AeflowError(
       'CSV_VALUE_INVALID',
       `${at(this.file, line, column + 1)}: column ${column + 1}${name === undefined ? '' : ` ("${name}")`} holds ` +
         `${JSON.stringify(s.length > 40 ? s.slice(0, 40) + '…' : s)}, expected a finite number`,
-      'every value must be a number; fix the value or remove the row',
+      'every value must be a number; fix the value or remove the row (a column of text: data.categorical or data.exclude)',
     );
   }
 }
