@@ -5,7 +5,7 @@
 //
 //   npm run bench                          every section (about 15 minutes on 2 cores)
 //   npm run bench -- --quick               2 epochs, a 200 MB CSV, scikit-learn left out
-//   npm run bench -- --only training,encode   some sections: training, evaluation, memory, encode, start
+//   npm run bench -- --only training,encode   some sections: training, evaluation, memory, encode, start, tabular
 //   npm run bench -- --workers 1           aeflow with one worker (default: auto)
 //
 // Sections:
@@ -14,6 +14,7 @@
 //   memory      peak RSS, one epoch: the default run over a generated 2 GB CSV; without evaluation and cache too
 //   encode      `aeflow encode` over the training CSV, then pandas + PyTorch (bench/encode_reference.py)
 //   start       what `npm start` does: build, the bundled digits, the reference run with its evaluation
+//   tabular     bench/tabular.mjs: gzip and shards, the shipped table against PCA, one-class anomaly detection
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ const out = path.join(root, 'bench', 'out');
 const { values } = parseArgs({
   options: { quick: { type: 'boolean' }, workers: { type: 'string', default: 'auto' }, 'big-gb': { type: 'string' }, only: { type: 'string' } },
 });
-const sections = new Set((values.only ?? 'training,evaluation,memory,encode,start').split(','));
+const sections = new Set((values.only ?? 'training,evaluation,memory,encode,start,tabular').split(','));
 const epochs = values.quick ? 2 : 10;
 const bigBytes = Number(values['big-gb'] ?? (values.quick ? 0.2 : 2)) * 1024 ** 3;
 mkdirSync(out, { recursive: true });
@@ -89,6 +90,7 @@ if (sections.has('evaluation')) await evaluationSection();
 if (sections.has('memory')) await memorySection();
 if (sections.has('encode')) await encodeSection();
 if (sections.has('start')) startSection();
+if (sections.has('tabular')) tabularSection();
 
 const header = [
   '# aeflow benchmark',
@@ -359,4 +361,12 @@ function startSection() {
     `${total.toFixed(1)} s: build ${build.seconds.toFixed(1)} s, data ${data.seconds.toFixed(1)} s, run ${run.seconds.toFixed(1)} s (evaluation ${e.seconds.total} s). Target ≤ 15 s: ${verdict(total <= 15)}.`,
     '',
   );
+}
+
+/** bench/tabular.mjs, in a process of its own; its table goes into results.md. */
+function tabularSection() {
+  const md = path.join(out, 'tabular.md');
+  const r = timed(process.execPath, [path.join(root, 'bench', 'tabular.mjs'), '--md', md, ...(values.quick ? ['--quick'] : [])]);
+  process.stdout.write(r.stdout);
+  report.push(...readFileSync(md, 'utf8').trimEnd().split('\n'), '');
 }
