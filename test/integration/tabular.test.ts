@@ -155,7 +155,9 @@ describe('a tabular run: columns by name, standardized, missing values filled an
     const codes = readNumbers(file('codes.csv'));
     expect(codes.header).toEqual(['z1', 'z2', 'z3']);
     expect(codes.rows.length).toBe(100);
-    codes.rows.forEach((row, i) => row.forEach((z, j) => expect(z).toBeCloseTo(expected[i][j], 5)));
+    for (const [i, row] of codes.rows.entries()) {
+      for (const [j, z] of row.entries()) expect(z).toBeCloseTo(expected[i][j], 5);
+    }
   });
 
   it('score gives every row the error the run’s evaluation gave it, and names the columns behind it', () => {
