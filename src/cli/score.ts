@@ -3,7 +3,7 @@ import path from 'node:path';
 import { runSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
 import { defaultCacheDir } from '../pipeline/dataflow.js';
-import { type ModelData, modelSource, readModelData } from '../pipeline/modelData.js';
+import { anomalyThreshold, columnGroups as featureGroups, type ModelData, modelSource, readModelData } from '../pipeline/modelData.js';
 import { inOrder, streamBatches } from '../pipeline/passes.js';
 import { averagePrecision, rocAuc } from '../pipeline/ranking.js';
 import { refuseOverwrite } from '../sinks/overwrite.js';
@@ -29,11 +29,12 @@ export async function scoreCommand(argv: string[]): Promise<number> {
   if (!values.model || !values.input || !values.out) throw usageError('score', 'aeflow score needs --model, --input and --out');
   const folder = modelFolder(values.model);
   const data = readModelData(folder);
-  if (!data.anomaly) {
+  const anomaly = anomalyThreshold(data);
+  if (!anomaly) {
     throw new AeflowError(
       'MODEL_NOT_FOUND',
-      `${values.model}: no ${path.join('model', 'anomaly.json')} (the anomaly threshold saved at the end of training)`,
-      'pass the model of a run written by this aeflow (aeflow run saves the threshold with the model)',
+      `${values.model}: no ${path.join('model', 'anomaly.json')} (the anomaly threshold saved at the end of training), and no evaluation.json beside the model`,
+      'pass the model of a run written by this aeflow (aeflow run saves the threshold with the model), or run aeflow evaluate on it first',
     );
   }
   const out = values.out;
@@ -60,7 +61,7 @@ export async function scoreCommand(argv: string[]): Promise<number> {
       data,
       !flags.labelGiven,
     );
-    const threshold = data.anomaly.threshold;
+    const threshold = anomaly.threshold;
     const ranking = anomalyLabel === null ? null : { errors: [] as number[], positive: [] as boolean[] };
     let csv: ScoresCsv | null = null;
     let flagged = 0;
@@ -87,7 +88,7 @@ export async function scoreCommand(argv: string[]): Promise<number> {
     }
     const rows = (csv as ScoresCsv | null)?.rows ?? 0;
     console.log(
-      `score: ${rows} rows -> ${out}; ${flagged} above the threshold ${threshold.toPrecision(4)} (the ${data.anomaly.percentile}th percentile of the training errors)`,
+      `score: ${rows} rows -> ${out}; ${flagged} above the threshold ${threshold.toPrecision(4)} (the ${anomaly.percentile}th percentile of the training errors)`,
     );
     if (ranking) {
       const positives = ranking.positive.filter(Boolean).length;
@@ -109,11 +110,7 @@ export async function scoreCommand(argv: string[]): Promise<number> {
  */
 async function columnGroups(data: ModelData, input: string, header: boolean, inputs: number): Promise<{ names: string[]; groups: Int32Array }> {
   const p = data.preprocessing;
-  if (p) {
-    const groups = new Int32Array(p.width);
-    p.json.columns.forEach((_, j) => groups.fill(j, p.offset(j), j + 1 < p.json.columns.length ? p.offset(j + 1) : p.width));
-    return { names: p.json.columns.map((c) => c.name), groups };
-  }
+  if (p) return { names: p.json.columns.map((c) => c.name), groups: featureGroups(p) };
   const origin = input === '-' || !header ? null : (await csvShape(input, { header, labelColumn: null })).origin;
   const names = Array.from({ length: inputs }, (_, f) => origin?.header?.[f] ?? `feature ${f + 1}`);
   return { names, groups: Int32Array.from({ length: inputs }, (_, f) => f) };
