@@ -46,7 +46,7 @@ export async function scoreCommand(argv: string[]): Promise<number> {
   const backend = backendFlag(values.backend) ?? 'auto';
   const inference = await Inference.start({ model: folder, backend, workers: resolveWorkers(workersFlag(values.workers) ?? 'auto', backend) });
   try {
-    const { names, groups } = await columnGroups(data, values.input, values['no-header'] !== true, inference.inputs);
+    const { names, groups } = await columnGroups(data, values.input, values['no-header'] !== true, inference.inputs, flags.labelColumn);
     const badRows = flags.onBadRow === 'skip' ? new BadRows() : undefined;
     const source = modelSource(
       values.input,
@@ -108,10 +108,17 @@ export async function scoreCommand(argv: string[]): Promise<number> {
  * can be put down to columns: a categorical column's one-hot features, and a numeric one's missing-value
  * indicator, count as that column.
  */
-async function columnGroups(data: ModelData, input: string, header: boolean, inputs: number): Promise<{ names: string[]; groups: Int32Array }> {
+async function columnGroups(
+  data: ModelData,
+  input: string,
+  header: boolean,
+  inputs: number,
+  labelColumn: string | number | null,
+): Promise<{ names: string[]; groups: Int32Array }> {
   const p = data.preprocessing;
   if (p) return { names: p.json.columns.map((c) => c.name), groups: featureGroups(p) };
-  const origin = input === '-' || !header ? null : (await csvShape(input, { header, labelColumn: null })).origin;
-  const names = Array.from({ length: inputs }, (_, f) => origin?.header?.[f] ?? `feature ${f + 1}`);
+  const columns = { features: null, exclude: [], categorical: [], allowMissing: false, labelOptional: true };
+  const origin = input === '-' || !header ? null : (await csvShape(input, { header, labelColumn, columns })).origin;
+  const names = Array.from({ length: inputs }, (_, f) => origin?.header?.[origin.featureColumns[f]] ?? `feature ${f + 1}`);
   return { names, groups: Int32Array.from({ length: inputs }, (_, f) => f) };
 }

@@ -144,27 +144,31 @@ export class MicroBatcher {
       at += w.rows;
     }
     this.inFlight++;
-    this.run(q.kind, x, rows, taken).finally(() => {
-      this.memory.release(x);
-      this.inFlight--;
-      this.pump();
-    });
+    void this.run(q.kind, x, rows, taken);
   }
 
+  /** Runs a batch; its slot is free again before its requests are answered, so the next batch starts at once. */
   private async run(kind: BatchKind<unknown>, x: Float32Array, rows: number, taken: Waiting[]): Promise<void> {
+    let result: unknown;
+    let error: unknown = null;
     try {
-      const result = await kind.run(x, rows);
-      let at = 0;
-      for (const w of taken) {
-        w.resolve(kind.slice(result, at, at + w.rows));
-        at += w.rows;
-      }
+      result = await kind.run(x, rows);
+    } catch (e) {
+      error = e;
+    }
+    this.memory.release(x);
+    this.inFlight--;
+    let at = 0;
+    for (const w of taken) {
+      if (error === null) w.resolve(kind.slice(result, at, at + w.rows));
+      else w.reject(error);
+      at += w.rows;
+    }
+    if (error === null) {
       this.done.batches++;
       this.done.rows += rows;
-      this.report({ kind: kind.name, requests: taken.length, rows });
-    } catch (e) {
-      for (const w of taken) w.reject(e);
-      this.report({ kind: kind.name, requests: taken.length, rows, error: e });
     }
+    this.report({ kind: kind.name, requests: taken.length, rows, ...(error === null ? {} : { error }) });
+    this.pump();
   }
 }

@@ -63,6 +63,10 @@ export function modelServer(model: ServedModel, options: ServerOptions): ModelSe
     if (draining)
       throw answered(new AeflowError('SERVER_BUSY', 'the server is shutting down', 'send the request to another server, or retry once it is back'), 503);
   });
+  // Connections still open at shutdown close after their answer: the server's close waits for them.
+  app.addHook('onSend', async (_req, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
   app.setErrorHandler((e: Answered, _req, reply) => sendError(reply, e));
   app.setNotFoundHandler((req, reply) =>
     sendError(
