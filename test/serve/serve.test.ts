@@ -32,10 +32,10 @@ const errorOf = (r: { json: Record<string, unknown> }) => r.json.error as { code
 
 function expectClose(actual: number[][], expected: number[][], tolerance: number): void {
   expect(actual.length).toBe(expected.length);
-  actual.forEach((row, i) => {
+  for (const [i, row] of actual.entries()) {
     expect(row.length).toBe(expected[i].length);
-    row.forEach((v, j) => expect(Math.abs(v - expected[i][j]), `row ${i}, value ${j}`).toBeLessThan(tolerance));
-  });
+    for (const [j, v] of row.entries()) expect(Math.abs(v - expected[i][j]), `row ${i}, value ${j}`).toBeLessThan(tolerance);
+  }
 }
 
 beforeAll(() => {
