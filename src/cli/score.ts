@@ -27,6 +27,8 @@ export async function scoreCommand(argv: string[]): Promise<number> {
   if (!args) return 0;
   const { values } = args;
   if (!values.model || !values.input || !values.out) throw usageError('score', 'aeflow score needs --model, --input and --out');
+  // A stream (or a consumer group) is read by a group consumer: loaded only then, with its Redis client.
+  if (values.input.startsWith('redis://') || values.group !== undefined) return (await import('./stream.js')).streamCommand('score', values);
   const folder = modelFolder(values.model);
   const data = readModelData(folder);
   const anomaly = anomalyThreshold(data);

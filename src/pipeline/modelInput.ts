@@ -6,6 +6,7 @@ import type { Row } from '../rows.js';
 import { csvShape } from '../sources/csv.js';
 import { type JsonLayout, jsonRows } from '../sources/jsonRows.js';
 import { type DataSource, dataRows, modelFeatures } from './dataflow.js';
+import type { ColumnPlan } from '../sources/rowBuilder.js';
 import { type ModelData, modelSource, preprocessingPlan } from './modelData.js';
 import { widthMismatch } from './passes.js';
 
@@ -47,6 +48,33 @@ export function isInputError(e: unknown): e is AeflowError {
 
 const encoder = new TextEncoder();
 
+/** Lines without a header, as the reader takes them (see ModelInput.recordLayout). */
+interface Headerless {
+  readonly source: DataSource;
+  /** The header line put before the lines, or null when the run's columns are not known. */
+  readonly header: Uint8Array | null;
+  readonly columns: readonly string[] | null;
+}
+
+function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function preview(names: readonly string[]): string {
+  return names.length <= 4 ? names.join(', ') : `${names.slice(0, 3).join(', ')}, …, ${names[names.length - 1]}`;
+}
+
+/** An error about lines read after a header line of ours: its line numbers as the caller counts them. */
+function lineBefore(e: unknown, file: string): unknown {
+  if (!(e instanceof AeflowError) || !e.message.startsWith(`${file}:`)) return e;
+  const rest = e.message.slice(file.length + 1);
+  const m = /^(\d+)(.*)$/s.exec(rest);
+  if (!m) return e;
+  const err = new AeflowError(e.code, `${file}:${Number(m[1]) - 1}${m[2]}`, e.hint);
+  err.stack = e.stack;
+  return err;
+}
+
 /**
  * How rows that do not come from a file reach a saved model — a request's CSV body or JSON rows, a stream's
  * records — read with the model's saved preprocessing (or its run's scale) through the very dataflow `aeflow
@@ -54,7 +82,7 @@ const encoder = new TextEncoder();
  * that would be is an error, since every row asked about needs its answer.
  */
 export class ModelInput {
-  private headerless: DataSource | AeflowError | null = null;
+  private headerless: Headerless | AeflowError | null = null;
 
   private constructor(
     private readonly data: ModelData,
@@ -110,11 +138,21 @@ export class ModelInput {
    * file), or without one, the columns then being the training CSV's, in its order (a label column included when
    * it had one).
    */
-  csv(text: Uint8Array, file: string, header: boolean): Promise<InputRows> {
-    const source = { ...(header ? this.source(file, true) : this.recordSource(file)), text };
+  async csv(text: Uint8Array, file: string, header: boolean): Promise<InputRows> {
     let lines = 1;
     for (let i = text.indexOf(10); i !== -1; i = text.indexOf(10, i + 1)) lines++;
-    return this.pack(dataRows(source), lines, file);
+    if (header) return this.pack(dataRows({ ...this.source(file, true), text }), lines, file);
+    const h = this.recordLayout();
+    if (!h.header) return this.pack(dataRows({ ...h.source, file, text }), lines, file);
+    // The run's header before the lines makes the reader hold each of them to the run's column count.
+    const body = new Uint8Array(h.header.length + text.length);
+    body.set(h.header);
+    body.set(text, h.header.length);
+    try {
+      return await this.pack(dataRows({ ...h.source, file, text: body }), lines + 1, file);
+    } catch (e) {
+      throw lineBefore(e, file);
+    }
   }
 
   /**
@@ -125,12 +163,9 @@ export class ModelInput {
     const errors = new Map<number, AeflowError>();
     const candidates: number[] = [];
     records.forEach((r, i) => {
-      if (r.length === 0 || /[\r\n]/.test(r)) {
-        const what = r.length === 0 ? 'is empty' : 'holds a line break';
-        errors.set(i, new AeflowError('STREAM_ENTRY_INVALID', `${name(i)}: its row ${what}`, 'an entry holds one CSV record, in the field "row"'));
-      } else {
-        candidates.push(i);
-      }
+      const problem = this.recordProblem(r, name(i));
+      if (problem) errors.set(i, problem);
+      else candidates.push(i);
     });
     if (candidates.length === 0) return { x: new Float32Array(0), rows: 0, good: [], errors };
     try {
@@ -142,9 +177,27 @@ export class ModelInput {
     return this.oneByOne(records, candidates, name, errors);
   }
 
+  /** What is wrong with a record before it is parsed: not one line, or (unquoted) not the run's column count. */
+  private recordProblem(record: string, name: string): AeflowError | null {
+    if (record.length === 0 || /[\r\n]/.test(record)) {
+      const what = record.length === 0 ? 'is empty' : 'holds a line break';
+      return new AeflowError('STREAM_ENTRY_INVALID', `${name}: its row ${what}`, 'an entry holds one CSV record, in the field "row"');
+    }
+    const columns = this.recordLayout().columns;
+    if (!columns || record.includes('"')) return null;
+    let fields = 1;
+    for (let i = record.indexOf(','); i !== -1; i = record.indexOf(',', i + 1)) fields++;
+    if (fields === columns.length) return null;
+    return new AeflowError(
+      'CSV_ROW_INVALID',
+      `${name}: has ${fields} field${fields === 1 ? '' : 's'}, the run's records have ${columns.length} (${preview(columns)})`,
+      "a record holds the training CSV's columns, in its order, the label column included when it had one",
+    );
+  }
+
   /** Fails now when records without a header cannot be read (the run's label column cannot be placed). */
   checkRecords(): void {
-    this.recordSource('records');
+    this.recordLayout();
   }
 
   private async oneByOne(records: readonly string[], candidates: number[], name: (i: number) => string, errors: Map<number, AeflowError>): Promise<RecordRows> {
@@ -179,24 +232,39 @@ export class ModelInput {
   }
 
   /**
-   * A source of lines without a header, in the training CSV's columns: features by number. The label column is
-   * no feature and is left unread (new data may leave it empty); placing it needs its number.
+   * How lines without a header are read: in the training CSV's columns, features by number. The label column
+   * is no feature and is left unread (new data may leave it empty); placing it needs its number. The run's
+   * column names (the training CSV's header, else numbered ones when the model's inputs tell the count) go before
+   * the lines, so each is held to that column count.
    */
-  private recordSource(file: string): DataSource {
-    this.headerless ??= this.headerlessSource();
+  private recordLayout(): Headerless {
+    this.headerless ??= this.headerlessLayout();
     if (this.headerless instanceof AeflowError) throw this.headerless;
-    return { ...this.headerless, file };
+    return this.headerless;
   }
 
-  private headerlessSource(): DataSource | AeflowError {
+  private headerlessLayout(): Headerless | AeflowError {
     const base = { ...this.source('records', false), labelColumn: null };
     const p = this.data.preprocessing;
-    if (p) return { ...base, columns: { ...preprocessingPlan(p, false), labelOptional: true } };
-    const label = this.labelNumber();
-    if (label instanceof AeflowError) return label;
-    const columns = this.inputs + (label === null ? 0 : 1);
-    const features = Array.from({ length: columns }, (_, c) => c + 1).filter((c) => c !== label);
-    return { ...base, columns: { features, exclude: [], categorical: [], allowMissing: false, labelOptional: true } };
+    let plan: ColumnPlan;
+    let columns = this.trainingHeader;
+    if (p) {
+      plan = { ...preprocessingPlan(p, false), labelOptional: true };
+    } else {
+      const label = this.labelNumber();
+      if (label instanceof AeflowError) return label;
+      const count = this.inputs + (label === null ? 0 : 1);
+      if (columns?.length !== count) columns = Array.from({ length: count }, (_, c) => `column ${c + 1}`);
+      plan = {
+        features: Array.from({ length: count }, (_, c) => c + 1).filter((c) => c !== label),
+        exclude: [],
+        categorical: [],
+        allowMissing: false,
+        labelOptional: true,
+      };
+    }
+    const header = columns ? encoder.encode(`${columns.map(csvField).join(',')}\n`) : null;
+    return { source: { ...base, header: header !== null, columns: plan }, header, columns };
   }
 
   private labelNumber(): number | null | AeflowError {

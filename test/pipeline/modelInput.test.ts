@@ -30,20 +30,34 @@ describe('ModelInput, a model without preprocessing', () => {
   it("tells each bad record's error apart, and reads the good ones of the same batch", async () => {
     const input = await ModelInput.create(plain, 16, run);
     const good = `0,${pixels.join(',')}`;
-    const records = [good, '0,1,2', `0,${pixels.slice(0, 15).join(',')},300`, `0,x,${pixels.slice(1).join(',')}`, '', good.replace('0,', '0,1\n'), good];
+    const records = [
+      good,
+      '0,1,2',
+      `0,${pixels.slice(0, 15).join(',')},300`,
+      `0,x,${pixels.slice(1).join(',')}`,
+      '',
+      good.replace('0,', '0,1\n'),
+      `${good},5`,
+      `"0",${pixels.slice(1).join(',')}`,
+      good,
+    ];
     const r = await input.records(records, name);
-    expect(r.good).toEqual([0, 6]);
+    expect(r.good).toEqual([0, 8]);
     expect(r.rows).toBe(2);
     expect(Array.from(r.x.subarray(16, 32))).toEqual(Array.from(r.x.subarray(0, 16)));
     const codes = Object.fromEntries([...r.errors].map(([i, e]) => [i, e.code]));
     expect(codes).toEqual({
-      1: 'CSV_HEADER_INVALID',
+      1: 'CSV_ROW_INVALID',
       2: 'CSV_VALUE_OUT_OF_RANGE',
       3: 'CSV_VALUE_INVALID',
       4: 'STREAM_ENTRY_INVALID',
       5: 'STREAM_ENTRY_INVALID',
+      6: 'CSV_ROW_INVALID',
+      7: 'CSV_ROW_INVALID',
     });
-    expect(r.errors.get(2)?.message).toMatch(/^entry 2:1:17: column 17 .*holds 300/);
+    expect(r.errors.get(1)?.message).toBe("entry 1: has 3 fields, the run's records have 17 (label, 1x1, 1x2, …, 4x4)");
+    expect(r.errors.get(2)?.message).toMatch(/^entry 2:1:17: column 17 \("4x4"\) holds 300/);
+    expect(r.errors.get(7)?.message).toMatch(/^entry 7:1: row has 16 columns, expected 17/);
   });
 
   it('a named label column that no training CSV places is an error for records, not for JSON rows', async () => {
