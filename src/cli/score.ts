@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { runSettings } from '../config/runSettings.js';
-import { AeflowError } from '../errors.js';
 import { defaultCacheDir } from '../pipeline/dataflow.js';
-import { anomalyThreshold, columnGroups as featureGroups, type ModelData, modelSource, readModelData } from '../pipeline/modelData.js';
+import { columnGroups as featureGroups, type ModelData, modelSource, readModelData, requireThreshold } from '../pipeline/modelData.js';
 import { inOrder, streamBatches } from '../pipeline/passes.js';
 import { averagePrecision, rocAuc } from '../pipeline/ranking.js';
 import { refuseOverwrite } from '../sinks/overwrite.js';
@@ -31,14 +29,7 @@ export async function scoreCommand(argv: string[]): Promise<number> {
   if (values.input.startsWith('redis://') || values.group !== undefined) return (await import('./stream.js')).streamCommand('score', values);
   const folder = modelFolder(values.model);
   const data = readModelData(folder);
-  const anomaly = anomalyThreshold(data);
-  if (!anomaly) {
-    throw new AeflowError(
-      'MODEL_NOT_FOUND',
-      `${values.model}: no ${path.join('model', 'anomaly.json')} (the anomaly threshold saved at the end of training), and no evaluation.json beside the model`,
-      'pass the model of a run written by this aeflow (aeflow run saves the threshold with the model), or run aeflow evaluate on it first',
-    );
-  }
+  const anomaly = requireThreshold(data, values.model);
   const out = values.out;
   refuseOverwrite(existsSync(out) ? [out] : [], Boolean(values.force), { force: 'write over it', instead: 'choose another --out' });
   const flags = dataFlags(values, runSettings(folder));

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { runSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
+import { requireThreshold } from '../pipeline/modelData.js';
 import { ServedModel } from '../serve/servedModel.js';
 import { StreamScorer } from '../serve/streamScorer.js';
 import { StreamWriter } from '../sinks/redisStream.js';
@@ -59,13 +60,7 @@ export async function streamCommand(kind: 'encode' | 'score', values: StreamValu
   process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
   try {
     model.input.checkRecords();
-    if (kind === 'score' && !model.threshold) {
-      throw new AeflowError(
-        'MODEL_NOT_FOUND',
-        `${values.model}: no anomaly threshold (no model/anomaly.json, no evaluation.json)`,
-        'run aeflow evaluate on the model first',
-      );
-    }
+    if (kind === 'score') requireThreshold(model.data, values.model as string);
     const log = (line: string) => console.log(line);
     for (let i = 0; i < 2; i++) connections.push(await connectRedis(input, log));
     const writer = sameServer(input, out) ? connections[1] : await connectRedis(out, log);

@@ -67,6 +67,17 @@ export function anomalyThreshold(data: ModelData): ThresholdChoice | null {
   }
 }
 
+/** The threshold, or an error saying there is none (for commands that flag rows: score, stream scorers). */
+export function requireThreshold(data: ModelData, given: string): ThresholdChoice {
+  const t = anomalyThreshold(data);
+  if (t) return t;
+  throw new AeflowError(
+    'MODEL_NOT_FOUND',
+    `${given}: no ${path.join('model', ANOMALY_FILE)} (the anomaly threshold saved at the end of training), and no evaluation.json beside the model`,
+    'pass the model of a run written by this aeflow (aeflow run saves the threshold with the model), or run aeflow evaluate on it first',
+  );
+}
+
 /**
  * The input column each of the model's features comes from (`groups[f]`), so a row's error can be put down to
  * columns: a categorical column's one-hot features, and a numeric one's missing-value indicator, count as that

@@ -56,8 +56,9 @@ interface Headerless {
   readonly columns: readonly string[] | null;
 }
 
-function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+/** A CSV field: quoted when it holds a comma, a quote or a line end. */
+export function csvField(text: string): string {
+  return /[\x22,\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 function preview(names: readonly string[]): string {

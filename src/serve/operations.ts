@@ -42,9 +42,3 @@ export function operations(model: ServedModel): { encode: BatchKind<Codes>; reco
     },
   };
 }
-
-/** rows × cols values as an array of rows, for JSON. */
-export function matrix(values: Float32Array, cols: number): number[][] {
-  const rows = cols === 0 ? 0 : values.length / cols;
-  return Array.from({ length: rows }, (_, r) => Array.from(values.subarray(r * cols, (r + 1) * cols)));
-}

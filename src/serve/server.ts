@@ -2,7 +2,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { AeflowError, type ErrorCode, isAeflowError } from '../errors.js';
 import { type InputRows, isInputError } from '../pipeline/modelInput.js';
 import { type BatchingOptions, type BatchKind, type BatchReport, MicroBatcher } from './microBatcher.js';
-import { matrix, operations } from './operations.js';
+import { type Answer, type AnswerFormat, AnswerWriter } from './answers.js';
+import { operations } from './operations.js';
 import type { ServedModel } from './servedModel.js';
 
 export interface ServerOptions {
@@ -53,7 +54,15 @@ export function modelServer(model: ServedModel, options: ServerOptions): ModelSe
     if (r.error) options.onBatchError?.(r);
   };
   const batcher = new MicroBatcher(inference.inputs, 2 * inference.workers, batching, { allocate: inference.allocate, release: inference.release }, report);
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit, return503OnClosing: false });
+  // The body is only read (its rows), never merged into other objects: the scans for prototype poisoning, a
+  // large part of parsing a 256-row body, guard against nothing here.
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit,
+    return503OnClosing: false,
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
+  });
   let inFlight = 0;
   let draining = false;
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -96,8 +105,7 @@ export function modelServer(model: ServedModel, options: ServerOptions): ModelSe
 
 function routes(app: FastifyInstance, model: ServedModel, batcher: MicroBatcher): void {
   const ops = operations(model);
-  const code = model.inference.codeSize;
-  const inputs = model.inference.inputs;
+  const writer = new AnswerWriter(model);
   const answer = async <R>(req: FastifyRequest, kind: BatchKind<R>): Promise<R> => {
     const rows = await readRows(model, req);
     try {
@@ -106,28 +114,16 @@ function routes(app: FastifyInstance, model: ServedModel, batcher: MicroBatcher)
       throw answered(e, isAeflowError(e) && e.code === 'SERVER_BUSY' ? 503 : 500);
     }
   };
-  app.post('/encode', async (req) => ({ codes: matrix((await answer(req, ops.encode)).codes, code) }));
-  app.post('/reconstruct', async (req) => {
-    const r = await answer(req, ops.reconstruct);
-    return { reconstructions: matrix(r.y, inputs), errors: Array.from(r.errors) };
-  });
-  app.post('/score', async (req) => {
-    const r = await answer(req, ops.score);
-    const t = model.threshold;
-    const top = r.columns.length / Math.max(1, r.errors.length);
-    const columns = Array.from(r.errors, (_, i) =>
-      Array.from({ length: top }, (_, k) => i * top + k)
-        .filter((j) => r.columns[j] >= 0)
-        .map((j) => ({ column: model.columns[r.columns[j]], share: r.shares[j] })),
-    );
-    return {
-      errors: Array.from(r.errors),
-      anomaly: t ? Array.from(r.errors, (e) => e > t.threshold) : null,
-      threshold: t ? t.threshold : null,
-      ...(t ? {} : { note: 'the model has no anomaly threshold (no model/anomaly.json, no evaluation.json in its run): anomaly is null' }),
-      columns,
-    };
-  });
+  const send = (reply: FastifyReply, a: Answer) => reply.type(a.type).send(a.body);
+  app.post('/encode', async (req, reply) => send(reply, writer.encode(await answer(req, ops.encode), formatOf(req))));
+  app.post('/reconstruct', async (req, reply) => send(reply, writer.reconstruct(await answer(req, ops.reconstruct), formatOf(req))));
+  app.post('/score', async (req, reply) => send(reply, writer.score(await answer(req, ops.score), formatOf(req))));
+}
+
+/** CSV answers for a request that accepts text/csv (and not JSON first), else JSON. */
+function formatOf(req: FastifyRequest): AnswerFormat {
+  const accept = req.headers.accept ?? '';
+  return accept.includes('text/csv') && !/^\s*application\/json/.test(accept) ? 'csv' : 'json';
 }
 
 /** A request's rows: JSON {"rows": …}, or CSV text (with a header line unless ?header=false). */

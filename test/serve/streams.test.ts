@@ -83,7 +83,10 @@ describe('Redis stream consumers', () => {
   let redis: RedisServer;
   let client: Redis;
   const started: CliProcess[] = [];
-  const start = (p: CliProcess) => (started.push(p), p);
+  const start = (p: CliProcess) => {
+    started.push(p);
+    return p;
+  };
 
   afterEach(async () => {
     for (const p of started.splice(0)) {
