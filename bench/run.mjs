@@ -5,7 +5,7 @@
 //
 //   npm run bench                          every section (about 15 minutes on 2 cores)
 //   npm run bench -- --quick               2 epochs, a 200 MB CSV, scikit-learn left out
-//   npm run bench -- --only training,encode   some sections: training, evaluation, memory, encode, start, tabular
+//   npm run bench -- --only training,encode   some sections: training, evaluation, memory, encode, serve, redis, start, tabular
 //   npm run bench -- --workers 1           aeflow with one worker (default: auto)
 //
 // Sections:
@@ -13,9 +13,11 @@
 //   evaluation  the default run (evaluation on), then scikit-learn doing the same evaluation (bench/sklearn_eval.py)
 //   memory      peak RSS, one epoch: the default run over a generated 2 GB CSV; without evaluation and cache too
 //   encode      `aeflow encode` over the training CSV, then pandas + PyTorch (bench/encode_reference.py)
+//   serve       `aeflow serve` under autocannon: 1-row and 256-row requests, 1 and 2 workers; against aeflow encode
+//   redis       `aeflow score` reading a Redis stream (a redis-server of its own): 1, 2 and 3 consumer processes
 //   start       what `npm start` does: build, the bundled digits, the reference run with its evaluation
 //   tabular     bench/tabular.mjs: gzip and shards, the shipped table against PCA, one-class anomaly detection
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,7 +31,7 @@ const out = path.join(root, 'bench', 'out');
 const { values } = parseArgs({
   options: { quick: { type: 'boolean' }, workers: { type: 'string', default: 'auto' }, 'big-gb': { type: 'string' }, only: { type: 'string' } },
 });
-const sections = new Set((values.only ?? 'training,evaluation,memory,encode,start,tabular').split(','));
+const sections = new Set((values.only ?? 'training,evaluation,memory,encode,serve,redis,start,tabular').split(','));
 const epochs = values.quick ? 2 : 10;
 const bigBytes = Number(values['big-gb'] ?? (values.quick ? 0.2 : 2)) * 1024 ** 3;
 mkdirSync(out, { recursive: true });
@@ -89,6 +91,8 @@ if (sections.has('training')) training = await trainingSection();
 if (sections.has('evaluation')) await evaluationSection();
 if (sections.has('memory')) await memorySection();
 if (sections.has('encode')) await encodeSection();
+if (sections.has('serve')) await serveSection();
+if (sections.has('redis')) await redisSection();
 if (sections.has('start')) startSection();
 if (sections.has('tabular')) tabularSection();
 
@@ -304,14 +308,20 @@ async function memorySection() {
   report.push('## Memory: peak RSS, one epoch', '', '| run | peak RSS (MB) | target |', '| --- | --- | --- |', ...rows, '');
 }
 
+/** The reference model an earlier section trained, trained now when none did (with its evaluation: score needs its threshold). */
+function referenceModel() {
+  const model = path.join(out, 'evaluated', 'model');
+  if (!existsSync(path.join(model, '..', 'evaluation.json'))) aeflow(referenceRun('evaluated', []));
+  return model;
+}
+
 /** `aeflow encode` over the training CSV from the file (no row cache), then pandas + PyTorch doing the same. */
 async function encodeSection() {
-  const model = path.join(out, existsSync(path.join(out, 'evaluated', 'model')) ? 'evaluated' : 'aeflow', 'model');
-  if (!existsSync(model)) aeflow(referenceRun('aeflow', ['outputs.evaluate=false', 'outputs.report=false']));
+  const model = referenceModel();
   // From a working folder of its own: no row cache of the file can be there, so encode reads the CSV itself.
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'aeflow-bench-'));
   const input = path.join(root, train);
-  const rows = read(path.join(out, 'aeflow', 'summary.json')).rows;
+  const rows = read(path.join(out, 'evaluated', 'summary.json')).rows;
   const a = aeflow(['encode', '--model', model, '--input', input, '--out', path.join(cwd, 'codes.csv'), '--workers', values.workers], { cwd });
   const aeflowRate = rows / a.seconds;
   log(`aeflow encode: ${rows} rows in ${a.seconds.toFixed(2)} s = ${Math.round(aeflowRate)} rows/s (file to file, the process's whole wall time)`);
@@ -341,6 +351,189 @@ async function encodeSection() {
     '| --- | --- | --- |',
     `| aeflow encode | ${Math.round(aeflowRate)} | ≥ 30,000: ${verdict(aeflowRate >= 30_000)} |`,
     `| pandas + PyTorch (bench/encode_reference.py) | ${torchRate ? Math.round(torchRate) : '-'} | aeflow ≥ 3x: ${torchRate ? `${ratio(aeflowRate, torchRate)}x, ${verdict(aeflowRate >= 3 * torchRate)}` : '-'} |`,
+    '',
+  );
+}
+
+/** A CLI process in the background, once it printed `ready` (a regular expression); its exit as a promise. */
+async function background(args, ready) {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const exited = once(child, 'exit');
+  const match = await new Promise((resolve, reject) => {
+    const look = (chunk) => {
+      text += chunk;
+      const m = ready?.exec(text);
+      if (m) resolve(m);
+    };
+    child.stdout.setEncoding('utf8').on('data', look);
+    child.stderr.setEncoding('utf8').on('data', look);
+    if (!ready) resolve(null);
+    exited.then(([code]) => reject(new Error(`${args.join(' ')} exited (${code}):\n${text}`)));
+  });
+  return { child, match, exited, output: () => text };
+}
+
+/** `aeflow encode` over the training CSV, rows/s: of the whole process, and net of its start (a 1-row file's time). */
+function encodeRate(model, workers) {
+  const cwd = mkdtempSync(path.join(os.tmpdir(), 'aeflow-bench-'));
+  const input = path.join(root, train);
+  const one = path.join(cwd, 'one.csv');
+  writeFileSync(one, readFileSync(input, 'utf8').split('\n', 2).join('\n') + '\n');
+  const encode = (file) =>
+    aeflow(['encode', '--model', model, '--input', file, '--out', path.join(cwd, 'codes.csv'), '--force', '--workers', String(workers)], { cwd });
+  const rows = read(path.join(out, 'evaluated', 'summary.json')).rows;
+  const whole = encode(input).seconds;
+  const start = encode(one).seconds;
+  rmSync(cwd, { recursive: true, force: true });
+  return { rows, whole: rows / whole, net: rows / Math.max(whole - start, 1e-3) };
+}
+
+/**
+ * `aeflow serve` under load from autocannon on loopback (which takes CPU from the server on a small machine):
+ * requests/s and latency for 1-row and 256-row requests to /encode, with 1 and 2 workers, and the 256-row rows/s
+ * against `aeflow encode` over the training CSV in the same sitting.
+ */
+async function serveSection() {
+  const { default: autocannon } = await import('autocannon');
+  const model = referenceModel();
+  const lines = readFileSync(path.join(root, train), 'utf8').split('\n', 257).slice(1);
+  const rows = lines.map((l) => l.split(',').slice(1).map(Number));
+  const bodies = { '1 row': JSON.stringify({ rows: rows.slice(0, 1) }), '256 rows': JSON.stringify({ rows }) };
+  const duration = values.quick ? 5 : 15;
+  const figures = [];
+  for (const workers of [1, 2]) {
+    const server = await background(['serve', '--model', model, '--port', '0', '--workers', String(workers)], /listening on (http:\/\/\S+)/);
+    for (const [what, body] of Object.entries(bodies)) {
+      const load = {
+        url: `${server.match[1]}/encode`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        connections: what === '1 row' ? 32 : 4,
+      };
+      await autocannon({ ...load, duration: 1 });
+      const r = await autocannon({ ...load, duration });
+      const perRequest = what === '1 row' ? 1 : 256;
+      figures.push({
+        workers,
+        what,
+        rps: r.requests.average,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        rows: r.requests.average * perRequest,
+        failed: r.errors + r.non2xx,
+      });
+      log(
+        `serve, ${workers} worker(s), ${what}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${r.errors + r.non2xx} failed`,
+      );
+    }
+    server.child.kill('SIGTERM');
+    await server.exited;
+  }
+  const encode = encodeRate(model, values.workers === 'auto' ? 2 : Number(values.workers));
+  const best = Math.max(...figures.filter((f) => f.what === '256 rows').map((f) => f.rows));
+  log(`aeflow encode, same sitting: ${Math.round(encode.whole)} rows/s (whole process), ${Math.round(encode.net)} rows/s net of its start`);
+  report.push(
+    '## Serve: `aeflow serve` under autocannon on loopback (POST /encode, JSON)',
+    '',
+    '| workers | request | req/s | p50 (ms) | p99 (ms) | rows/s | failed |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...figures.map((f) => `| ${f.workers} | ${f.what} | ${Math.round(f.rps)} | ${f.p50} | ${f.p99} | ${Math.round(f.rows)} | ${f.failed} |`),
+    '',
+    `256-row requests, best: ${Math.round(best)} rows/s; \`aeflow encode\` over ${path.basename(train)} in the same sitting: ${Math.round(encode.whole)} rows/s (whole process), ${Math.round(encode.net)} net of its start. Target ≥ 0.8x encode (net): ${ratio(best, encode.net)}x, ${verdict(best >= 0.8 * encode.net)}.`,
+    '',
+  );
+}
+
+/** A redis-server of the bench's own on a free loopback port, without persistence. */
+async function startRedis() {
+  const { createServer } = await import('node:net');
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address();
+  probe.close();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'aeflow-bench-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let text = '';
+  await new Promise((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (s) => {
+      text += s;
+      if (text.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
+  });
+  return { port, child, dir };
+}
+
+/** `aeflow score` over a Redis stream of the training CSV's records: rows/s of 1, 2 and 3 consumer processes. */
+async function redisSection() {
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    log('redis: not run (no redis-server; on Debian: apt-get install redis-server)');
+    return;
+  }
+  const { Redis } = await import('ioredis');
+  const model = referenceModel();
+  const redis = await startRedis();
+  const client = new Redis({ host: '127.0.0.1', port: redis.port });
+  const entries = values.quick ? 20_000 : 100_000;
+  const records = readFileSync(path.join(root, train), 'utf8').trim().split('\n').slice(1);
+  const figures = [];
+  for (const consumers of [1, 2, 3]) {
+    const [input, output] = [`rows${consumers}`, `scores${consumers}`];
+    for (let start = 0; start < entries; start += 5000) {
+      const p = client.pipeline();
+      for (let i = start; i < Math.min(entries, start + 5000); i++) p.xadd(input, '*', 'row', records[i % records.length]);
+      await p.exec();
+    }
+    const url = `redis://127.0.0.1:${redis.port}`;
+    const started = performance.now();
+    const processes = await Promise.all(
+      Array.from({ length: consumers }, (_, i) =>
+        background([
+          'score',
+          '--model',
+          model,
+          '--input',
+          `${url}/${input}`,
+          '--group',
+          'bench',
+          '--consumer',
+          `c${i}`,
+          '--out',
+          `${url}/${output}`,
+          '--workers',
+          '1',
+          '--until-idle',
+          '2',
+        ]),
+      ),
+    );
+    for (const p of processes) {
+      const [code] = await p.exited;
+      if (code !== 0) throw new Error(`a consumer exited ${code}:\n${p.output()}`);
+    }
+    const wall = (performance.now() - started) / 1000;
+    // The output entries' IDs are the server's clock: first to last answer, without the processes' start and idle end.
+    const ms = (entry) => Number(entry[0][0].split('-')[0]);
+    const span = (ms(await client.xrevrange(output, '+', '-', 'COUNT', 1)) - ms(await client.xrange(output, '-', '+', 'COUNT', 1))) / 1000;
+    figures.push({ consumers, rate: entries / Math.max(span, 1e-3), wall });
+    log(`redis, ${consumers} consumer(s): ${entries} entries, ${Math.round(entries / span)} rows/s (first to last answer), ${wall.toFixed(1)} s wall`);
+  }
+  client.disconnect();
+  redis.child.kill('SIGKILL');
+  await once(redis.child, 'exit');
+  rmSync(redis.dir, { recursive: true, force: true });
+  report.push(
+    `## Redis Streams: \`aeflow score\` consumers of one stream (${entries} entries of ${path.basename(train)}, one worker each)`,
+    '',
+    '| consumers | rows/s | x one consumer | wall (s, with start and the 2 s idle end) |',
+    '| --- | --- | --- | --- |',
+    ...figures.map((f) => `| ${f.consumers} | ${Math.round(f.rate)} | ${ratio(f.rate, figures[0].rate)} | ${f.wall.toFixed(1)} |`),
+    '',
+    `On ${os.availableParallelism()} cores the consumers share the CPU: docs/serving.md reasons about N machines.`,
     '',
   );
 }

@@ -18,6 +18,7 @@ export const LAYERS = [
   ['config'],
   ['workers'],
   ['pipeline'],
+  ['serve'],
   ['cli'],
 ];
 

@@ -60,6 +60,28 @@ const dataOptions = {
   },
 } as const;
 
+/** A Redis stream's consumer group, for encode and score with --input redis://… (see docs/serving.md). */
+const streamOptions = {
+  group: { type: 'string', value: 'NAME', description: 'with --input redis://…: the consumer group, created at the start of the stream when missing' },
+  consumer: {
+    type: 'string',
+    value: 'ID',
+    description: "this process's name in the group; a restarted one with the same name takes up what it held",
+    default: 'HOSTNAME-PID',
+  },
+  'claim-after': {
+    type: 'string',
+    value: 'SECONDS',
+    description: "take over another consumer's entries once they have waited this long unacknowledged (a consumer that died)",
+    default: '30',
+  },
+  'until-idle': {
+    type: 'string',
+    value: 'SECONDS',
+    description: 'exit 0 once nothing arrived for this long and no entry of the group is pending; without it, run until SIGTERM',
+  },
+} as const;
+
 export const commands = {
   run: {
     summary: "train a pipeline and write its run folder, or go on from a stopped run's checkpoint",
@@ -116,14 +138,25 @@ export const commands = {
     summary: "stream a CSV through a run's encoder and write the codes, in input order",
     options: {
       model: { type: 'string', value: 'RUN/model', required: true, description: 'the model: a run folder, its model/ or model/encoder/' },
-      input: { type: 'string', value: 'X.csv', required: true, description: 'the CSV to encode' },
-      out: { type: 'string', value: 'features.csv', required: true, description: 'where the codes go: label,z1,…, or z1,… when the CSV has no labels' },
+      input: {
+        type: 'string',
+        value: 'X.csv',
+        required: true,
+        description: 'the CSV to encode, or a stream: redis://HOST:PORT/STREAM (one record per entry, field row)',
+      },
+      out: {
+        type: 'string',
+        value: 'features.csv',
+        required: true,
+        description: 'where the codes go: label,z1,…, or z1,… when the CSV has no labels; for a stream, redis://HOST:PORT/STREAM (input_id,z1,…)',
+      },
       force: { type: 'boolean', description: 'write over an --out file that already exists' },
       ...dataOptions,
       'no-header': { type: 'boolean', description: 'the CSV has no header line' },
-      batch: { type: 'string', value: 'N', description: 'rows per batch', default: '1000' },
+      batch: { type: 'string', value: 'N', description: 'rows per batch (for a stream: entries per read)', default: '1000' },
       workers: { type: 'string', value: 'N|auto', description: 'worker threads that encode', default: 'auto, one per core, at most 8' },
       backend,
+      ...streamOptions,
     },
   },
   evaluate: {
@@ -152,12 +185,18 @@ export const commands = {
     summary: "score each row's reconstruction error under a run's model: anomaly flag and the columns behind it",
     options: {
       model: { type: 'string', value: 'RUN/model', required: true, description: 'the model: a run folder or its model/' },
-      input: { type: 'string', value: 'X.csv', required: true, description: 'the CSV to score (gzip, a pattern of shards, or - for standard input)' },
+      input: {
+        type: 'string',
+        value: 'X.csv',
+        required: true,
+        description: 'the CSV to score (gzip, a pattern of shards, or - for standard input), or a stream: redis://HOST:PORT/STREAM',
+      },
       out: {
         type: 'string',
         value: 'scores.csv',
         required: true,
-        description: 'row,line,[label,]error,anomaly, then the 3 columns that contribute most to the error, with their shares',
+        description:
+          'row,line,[label,]error,anomaly, then the 3 columns that contribute most to the error, with their shares; for a stream, redis://HOST:PORT/STREAM (input_id,error,anomaly,…)',
       },
       force: { type: 'boolean', description: 'write over an --out file that already exists' },
       'anomaly-label': {
@@ -168,6 +207,26 @@ export const commands = {
       ...dataOptions,
       'no-header': { type: 'boolean', description: 'the CSV has no header line' },
       workers: { type: 'string', value: 'N|auto', description: 'worker threads', default: 'auto, one per core, at most 8' },
+      backend,
+      ...streamOptions,
+    },
+  },
+  serve: {
+    summary: "answer encode, reconstruct and score requests over HTTP with a run's model, batching rows across requests",
+    options: {
+      model: { type: 'string', value: 'RUN/model', required: true, description: 'the model: a run folder or its model/' },
+      port: { type: 'string', value: 'N', description: 'the port; 0 takes a free one (the server prints the address it listens on)', default: '8080' },
+      host: { type: 'string', value: 'HOST', description: 'the address to listen on', default: '127.0.0.1 (this machine only)' },
+      workers: { type: 'string', value: 'N|auto', description: 'worker threads that hold the model', default: 'auto, one per core, at most 8' },
+      'max-batch': { type: 'string', value: 'ROWS', description: "rows per batch at most: concurrent requests' rows share a batch up to this", default: '512' },
+      'max-delay': { type: 'string', value: 'MS', description: 'how long a request waits at most for others to share its batch', default: '2' },
+      'body-limit': { type: 'string', value: 'MB', description: 'the largest request body', default: '16' },
+      'label-column': {
+        type: 'string',
+        value: 'N|none',
+        description: "CSV bodies without a header (?header=false): the label column's 1-based number, or none",
+        default: "the run's data.label_column, placed by its training CSV's header",
+      },
       backend,
     },
   },

@@ -36,6 +36,8 @@ export async function encodeCommand(argv: string[]): Promise<number> {
   if (!args) return 0;
   const { values } = args;
   if (!values.model || !values.input || !values.out) throw usageError('encode', 'aeflow encode needs --model, --input and --out');
+  // A stream (or a consumer group) is read by a group consumer: loaded only then, with its Redis client.
+  if (values.input.startsWith('redis://') || values.group !== undefined) return (await import('./stream.js')).streamCommand('encode', values);
   const out = values.out;
   const backend = backendFlag(values.backend) ?? 'auto';
   const workers = resolveWorkers(workersFlag(values.workers) ?? 'auto', backend);

@@ -14,6 +14,7 @@ const modules: Record<CommandName, () => Promise<Command>> = {
   encode: async () => (await import('./encode.js')).encodeCommand,
   evaluate: async () => (await import('./evaluate.js')).evaluateCommand,
   score: async () => (await import('./score.js')).scoreCommand,
+  serve: async () => (await import('./serve.js')).serveCommand,
   cache: async () => (await import('./cache.js')).cacheCommand,
 };
 

@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { runSettings } from '../config/runSettings.js';
-import { AeflowError } from '../errors.js';
 import { defaultCacheDir } from '../pipeline/dataflow.js';
-import { type ModelData, modelSource, readModelData } from '../pipeline/modelData.js';
+import { columnGroups as featureGroups, type ModelData, modelSource, readModelData, requireThreshold } from '../pipeline/modelData.js';
 import { inOrder, streamBatches } from '../pipeline/passes.js';
 import { averagePrecision, rocAuc } from '../pipeline/ranking.js';
 import { refuseOverwrite } from '../sinks/overwrite.js';
@@ -27,15 +25,11 @@ export async function scoreCommand(argv: string[]): Promise<number> {
   if (!args) return 0;
   const { values } = args;
   if (!values.model || !values.input || !values.out) throw usageError('score', 'aeflow score needs --model, --input and --out');
+  // A stream (or a consumer group) is read by a group consumer: loaded only then, with its Redis client.
+  if (values.input.startsWith('redis://') || values.group !== undefined) return (await import('./stream.js')).streamCommand('score', values);
   const folder = modelFolder(values.model);
   const data = readModelData(folder);
-  if (!data.anomaly) {
-    throw new AeflowError(
-      'MODEL_NOT_FOUND',
-      `${values.model}: no ${path.join('model', 'anomaly.json')} (the anomaly threshold saved at the end of training)`,
-      'pass the model of a run written by this aeflow (aeflow run saves the threshold with the model)',
-    );
-  }
+  const anomaly = requireThreshold(data, values.model);
   const out = values.out;
   refuseOverwrite(existsSync(out) ? [out] : [], Boolean(values.force), { force: 'write over it', instead: 'choose another --out' });
   const flags = dataFlags(values, runSettings(folder));
@@ -45,7 +39,7 @@ export async function scoreCommand(argv: string[]): Promise<number> {
   const backend = backendFlag(values.backend) ?? 'auto';
   const inference = await Inference.start({ model: folder, backend, workers: resolveWorkers(workersFlag(values.workers) ?? 'auto', backend) });
   try {
-    const { names, groups } = await columnGroups(data, values.input, values['no-header'] !== true, inference.inputs);
+    const { names, groups } = await columnGroups(data, values.input, values['no-header'] !== true, inference.inputs, flags.labelColumn);
     const badRows = flags.onBadRow === 'skip' ? new BadRows() : undefined;
     const source = modelSource(
       values.input,
@@ -60,7 +54,7 @@ export async function scoreCommand(argv: string[]): Promise<number> {
       data,
       !flags.labelGiven,
     );
-    const threshold = data.anomaly.threshold;
+    const threshold = anomaly.threshold;
     const ranking = anomalyLabel === null ? null : { errors: [] as number[], positive: [] as boolean[] };
     let csv: ScoresCsv | null = null;
     let flagged = 0;
@@ -87,7 +81,7 @@ export async function scoreCommand(argv: string[]): Promise<number> {
     }
     const rows = (csv as ScoresCsv | null)?.rows ?? 0;
     console.log(
-      `score: ${rows} rows -> ${out}; ${flagged} above the threshold ${threshold.toPrecision(4)} (the ${data.anomaly.percentile}th percentile of the training errors)`,
+      `score: ${rows} rows -> ${out}; ${flagged} above the threshold ${threshold.toPrecision(4)} (the ${anomaly.percentile}th percentile of the training errors)`,
     );
     if (ranking) {
       const positives = ranking.positive.filter(Boolean).length;
@@ -107,14 +101,17 @@ export async function scoreCommand(argv: string[]): Promise<number> {
  * can be put down to columns: a categorical column's one-hot features, and a numeric one's missing-value
  * indicator, count as that column.
  */
-async function columnGroups(data: ModelData, input: string, header: boolean, inputs: number): Promise<{ names: string[]; groups: Int32Array }> {
+async function columnGroups(
+  data: ModelData,
+  input: string,
+  header: boolean,
+  inputs: number,
+  labelColumn: string | number | null,
+): Promise<{ names: string[]; groups: Int32Array }> {
   const p = data.preprocessing;
-  if (p) {
-    const groups = new Int32Array(p.width);
-    for (let j = 0; j < p.json.columns.length; j++) groups.fill(j, p.offset(j), p.end(j));
-    return { names: p.json.columns.map((c) => c.name), groups };
-  }
-  const origin = input === '-' || !header ? null : (await csvShape(input, { header, labelColumn: null })).origin;
-  const names = Array.from({ length: inputs }, (_, f) => origin?.header?.[f] ?? `feature ${f + 1}`);
+  if (p) return { names: p.json.columns.map((c) => c.name), groups: featureGroups(p) };
+  const columns = { features: null, exclude: [], categorical: [], allowMissing: false, labelOptional: true };
+  const origin = input === '-' || !header ? null : (await csvShape(input, { header, labelColumn, columns })).origin;
+  const names = Array.from({ length: inputs }, (_, f) => origin?.header?.[origin.featureColumns[f]] ?? `feature ${f + 1}`);
   return { names, groups: Int32Array.from({ length: inputs }, (_, f) => f) };
 }

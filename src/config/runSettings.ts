@@ -7,6 +7,17 @@ export interface RunSettings {
   readonly scale: number | null;
   readonly labelColumn: string | number | null;
   readonly onBadRow: string;
+  /** The training CSV as the run named it (resolved), and whether it had a header: its columns are the run's layout. */
+  readonly train: string | null;
+  readonly header: boolean;
+}
+
+interface RunData {
+  scale?: number | null;
+  label_column?: string | number | null;
+  on_bad_row?: string;
+  train?: string;
+  header?: boolean;
 }
 
 /** data.scale, data.label_column and data.on_bad_row from the run's pipeline.yaml (RUN/model/x -> RUN/pipeline.yaml). */
@@ -14,10 +25,17 @@ export function runSettings(modelDir: string): RunSettings {
   for (const up of ['../../pipeline.yaml', '../pipeline.yaml', 'pipeline.yaml']) {
     const file = path.resolve(modelDir, up);
     if (existsSync(file)) {
-      const data = (parseYaml(readFileSync(file, 'utf8')) as { data?: { scale?: number | null; label_column?: string | number | null; on_bad_row?: string } })
-        ?.data;
-      if (data) return { scale: data.scale ?? null, labelColumn: data.label_column ?? null, onBadRow: data.on_bad_row ?? 'error' };
+      const data = (parseYaml(readFileSync(file, 'utf8')) as { data?: RunData })?.data;
+      if (data) {
+        return {
+          scale: data.scale ?? null,
+          labelColumn: data.label_column ?? null,
+          onBadRow: data.on_bad_row ?? 'error',
+          train: typeof data.train === 'string' ? path.resolve(path.dirname(file), data.train) : null,
+          header: data.header ?? true,
+        };
+      }
     }
   }
-  return { scale: 255, labelColumn: 'label', onBadRow: 'error' };
+  return { scale: 255, labelColumn: 'label', onBadRow: 'error', train: null, header: true };
 }

@@ -39,6 +39,8 @@ export interface DataSource {
    */
   readonly preprocessing?: Preprocessing;
   readonly skipMissing?: boolean;
+  /** The CSV's bytes, in memory (a request's body, stream records): read in place of `file`, with no row cache. */
+  readonly text?: Uint8Array;
 }
 
 export interface PassOptions {
@@ -106,13 +108,10 @@ function fileRows(source: DataSource, options: PassOptions): Observable<Row> {
     progress: options.progress,
     badRows: rowLevel,
     columns: source.columns,
+    text: source.text,
   };
-  const rows$ = source.cache && source.file !== '-' ? cachedCsvRows(source.file, csv, source.cache) : csvRows(source.file, csv);
-  // Both readers emit row arrays that are theirs alone (views into memory they reuse once a row is handled; the
-  // cache writer copies raw values before they go on), so normalize can scale them where they are.
-  const rows = source.preprocessing
-    ? rows$.pipe(preprocess(source.preprocessing, source.skipMissing ? report : undefined))
-    : rows$.pipe(normalize(source.scale, report, { inPlace: true }));
+  const cached = source.cache && source.file !== '-' && !source.text;
+  const rows = (cached ? cachedCsvRows(source.file, csv, source.cache as CacheOptions) : csvRows(source.file, csv)).pipe(modelFeatures(source, report));
   return report && rowLevel ? rows.pipe(finalize(() => report.merge(rowLevel.skipped))) : rows;
 }
 
@@ -120,6 +119,17 @@ function fileRows(source: DataSource, options: PassOptions): Observable<Row> {
 export interface PipelineData {
   readonly config: Pipeline;
   readonly preprocessing: Preprocessing | null;
+}
+
+/**
+ * Raw rows to the model's features, as every reader of a source does: the fitted preprocessing when the source
+ * has one, else the division by `scale`. Rows' arrays must be theirs alone (aeflow's readers emit views of memory
+ * they reuse once a row is handled; the cache writer copies raw values first): they are scaled where they are.
+ */
+export function modelFeatures(source: DataSource, report?: BadRows): OperatorFunction<Row, Row> {
+  return source.preprocessing
+    ? preprocess(source.preprocessing, source.skipMissing ? (report ?? new BadRows()) : undefined)
+    : normalize(source.scale, report, { inPlace: true });
 }
 
 /**

@@ -44,6 +44,52 @@ export function readModelData(folder: string): ModelData {
   };
 }
 
+/** The threshold rows are flagged above, and where it was read. */
+export interface ThresholdChoice extends Pick<AnomalyThreshold, 'threshold' | 'percentile'> {
+  /** The file it came from. */
+  readonly file: string;
+}
+
+/**
+ * The threshold the model's rows are flagged above: the one saved with the model (model/anomaly.json), else the
+ * one its run's evaluation wrote (RUN/evaluation.json, for models saved before anomaly.json); null when neither is
+ * there.
+ */
+export function anomalyThreshold(data: ModelData): ThresholdChoice | null {
+  if (data.anomaly) return { threshold: data.anomaly.threshold, percentile: data.anomaly.percentile, file: path.join(data.folder, ANOMALY_FILE) };
+  const file = path.join(path.dirname(path.resolve(data.folder)), 'evaluation.json');
+  if (!existsSync(file)) return null;
+  try {
+    const a = (JSON.parse(readFileSync(file, 'utf8')) as { anomaly?: { threshold?: unknown; percentile?: unknown } }).anomaly;
+    return typeof a?.threshold === 'number' && typeof a.percentile === 'number' ? { threshold: a.threshold, percentile: a.percentile, file } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The threshold, or an error saying there is none (for commands that flag rows: score, stream scorers). */
+export function requireThreshold(data: ModelData, given: string): ThresholdChoice {
+  const t = anomalyThreshold(data);
+  if (t) return t;
+  throw new AeflowError(
+    'MODEL_NOT_FOUND',
+    `${given}: no ${path.join('model', ANOMALY_FILE)} (the anomaly threshold saved at the end of training), and no evaluation.json beside the model`,
+    'pass the model of a run written by this aeflow (aeflow run saves the threshold with the model), or run aeflow evaluate on it first',
+  );
+}
+
+/**
+ * The input column each of the model's features comes from (`groups[f]`), so a row's error can be put down to
+ * columns: a categorical column's one-hot features, and a numeric one's missing-value indicator, count as that
+ * column.
+ */
+export function columnGroups(p: Preprocessing): Int32Array {
+  const groups = new Int32Array(p.width);
+  const n = p.json.columns.length;
+  for (let j = 0; j < n; j++) groups.fill(j, p.offset(j), j + 1 < n ? p.offset(j + 1) : p.width);
+  return groups;
+}
+
 export async function writeAnomalyThreshold(folder: string, anomaly: AnomalyThreshold): Promise<void> {
   await fs.mkdir(folder, { recursive: true });
   await fs.writeFile(path.join(folder, ANOMALY_FILE), JSON.stringify(anomaly, null, 2) + '\n');

@@ -91,3 +91,24 @@ export function streamSource(label: string, input: NodeJS.ReadableStream & { byt
     },
   };
 }
+
+/** Text already in memory (a request's body, a batch of stream records), read as a plain file is. */
+export function memorySource(bytes: Uint8Array): ByteSource {
+  let position = 0;
+  return {
+    total: bytes.length,
+    async read(buf, offset, length) {
+      const n = Math.min(length, bytes.length - position);
+      buf.set(bytes.subarray(position, position + n), offset);
+      position += n;
+      return n;
+    },
+    async *rest() {
+      const left = bytes.subarray(position);
+      position = bytes.length;
+      if (left.length > 0) yield Buffer.from(left.buffer, left.byteOffset, left.length);
+    },
+    progress: (parsed) => parsed,
+    close: async () => undefined,
+  };
+}

@@ -2,7 +2,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { CsvError, Parser } from 'csv-parse';
-import { type ByteSource, fileSource, streamSource } from './byteSource.js';
+import { type ByteSource, fileSource, memorySource, streamSource } from './byteSource.js';
 import { firstValueFrom, Observable } from 'rxjs';
 import { AeflowError } from '../errors.js';
 import type { Row, RowOrigin } from '../rows.js';
@@ -33,6 +33,8 @@ export interface CsvOptions {
   badRows?: BadRows;
   /** Which columns are features, which of them categorical, and whether values may be missing (default: every column but the label, numbers). */
   columns?: ColumnPlan;
+  /** The CSV's bytes, already in memory: read in place of the file, which then only names the text in messages. */
+  text?: Uint8Array;
 }
 
 /** Where a reader hands its rows. */
@@ -56,7 +58,7 @@ export function csvRows(file: string, options: CsvOptions): Observable<Row> {
   return new Observable<Row>((subscriber) => {
     let source: ByteSource | null = null;
     const run = async () => {
-      source = await openCsv(file);
+      source = options.text ? memorySource(options.text) : await openCsv(file);
       const bytes = source;
       const builder = new RowBuilder(file, options.header, options.labelColumn, options.badRows, options.columns);
       const { flow, progress } = options;

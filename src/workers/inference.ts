@@ -1,6 +1,6 @@
 import type { BackendChoice, BackendName } from '../backend.js';
 import type { SoftmaxRegressionOptions } from '../models/softmaxRegression.js';
-import type { FeatureSet, InferenceRequests, RowStatistics } from './inferenceProtocol.js';
+import type { FeatureSet, InferenceRequests, InferenceWorkerData, RowStatistics } from './inferenceProtocol.js';
 import { BatchBuffers } from './batchBuffers.js';
 import { WorkerThreads } from './threads.js';
 
@@ -34,8 +34,11 @@ export class Inference {
 
   static async start(options: InferenceOptions): Promise<Inference> {
     // Capped as the trainer's (see Trainer.start): tensors live in WASM memory, the JavaScript heap holds little.
+    // Each thread knows the model, so a thread that replaces one that died loads it too (see InferenceWorkerData).
+    const workerData: InferenceWorkerData = { load: { backend: options.backend, model: options.model } };
     const threads =
-      options.threads ?? WorkerThreads.create<InferenceRequests>('infer', options.workers, { signal: options.signal, heap: { oldMb: 64, youngMb: 8 } });
+      options.threads ??
+      WorkerThreads.create<InferenceRequests>('infer', options.workers, { signal: options.signal, heap: { oldMb: 64, youngMb: 8 }, workerData });
     try {
       const [first] = await threads.broadcast({ kind: 'load', backend: options.backend, model: options.model });
       return new Inference(threads, first.backend, first.matMul, first.inputs, first.code, first.decoder);
@@ -64,6 +67,11 @@ export class Inference {
    */
   async encode(x: Float32Array, rows: number): Promise<Float32Array> {
     return (await this.threads.call(this.threads.anyReplica(), { kind: 'encode', x, rows, cols: this.inputs }, movable(x))).z;
+  }
+
+  /** Each row's reconstruction (rows × inputs) and error (see `encode` for the buffer). */
+  reconstruct(x: Float32Array, rows: number): Promise<InferenceRequests['reconstruct']['result']> {
+    return this.threads.call(this.threads.anyReplica(), { kind: 'reconstruct', x, rows, cols: this.inputs }, movable(x));
   }
 
   /** The codes of rows × inputs as CSV text (see featureRows; the buffer rules are encode's). */

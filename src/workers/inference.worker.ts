@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { Piscina } from 'piscina';
 import { selectBackend } from '../backend.js';
 import { AeflowError } from '../errors.js';
 import { DenseStack } from '../models/denseStack.js';
@@ -22,6 +23,7 @@ import {
   type InferenceRequest,
   type InferenceRequests,
   type InferenceResponse,
+  type InferenceWorkerData,
   PROBE_STEP_ROWS,
   type Rows,
 } from './inferenceProtocol.js';
@@ -52,7 +54,16 @@ const csvText = new CsvText();
 
 /** Entry point: one request in, one response out. */
 export default function handle(request: InferenceRequest): Promise<InferenceResponse> {
-  return respond<InferenceRequest, InferenceResponse>(handlers, request);
+  return respond<InferenceRequest, InferenceResponse>(handlers, request, restore);
+}
+
+/**
+ * A thread piscina started in place of one that died holds no model yet: it loads the one its pool was made
+ * for (see InferenceWorkerData) before its first request, so the replacement serves like the thread it replaces.
+ */
+async function restore(kind: string): Promise<void> {
+  const load = (Piscina.workerData as InferenceWorkerData | undefined)?.load;
+  if (encoder === null && load && kind !== 'load') await handlers.load({ kind: 'load', ...load });
 }
 
 type Handlers = {
@@ -73,6 +84,15 @@ const handlers: Handlers = {
   encode(rows) {
     const z = tf.tidy(() => stack(encoder, 'encoder').apply(tensorOf(rows)));
     return { z: readArray(z) };
+  },
+
+  reconstruct(rows) {
+    const [y, errors] = tf.tidy(() => {
+      const x = tensorOf(rows);
+      const out = stack(decoder, 'decoder').apply(stack(encoder, 'encoder').apply(x));
+      return [out, halfMsePerRow(out, x)];
+    });
+    return { y: readArray(y), errors: readArray(errors) };
   },
 
   encodeText(rows) {

@@ -38,6 +38,8 @@ export interface InferenceRequests {
     result: { backend: BackendName; matMul: string; inputs: number; code: number; decoder: boolean };
   };
   encode: { request: Rows; result: { z: Float32Array } };
+  /** Each row's reconstruction (rows × inputs) and its 0.5·mean squared error. */
+  reconstruct: { request: Rows; result: { y: Float32Array; errors: Float32Array } };
   /** The codes as CSV text (see featureRows): with a label column when `labels` is given (null: empty labels). */
   encodeText: { request: Rows & { labels?: Float32Array | null }; result: { text: Uint8Array } };
   /** Each row's 0.5·mean squared reconstruction error; adds the rows to the worker's statistics when `collect`. */
@@ -78,6 +80,14 @@ export interface InferenceRequests {
 }
 
 export type InferenceKind = keyof InferenceRequests;
+
+/**
+ * What an inference pool's threads are started with (piscina's workerData): the model every thread of the pool
+ * loads, so that a thread piscina starts in place of one that died loads it before its first request.
+ */
+export interface InferenceWorkerData {
+  readonly load?: InferenceRequests['load']['request'];
+}
 export type InferenceRequest<K extends InferenceKind = InferenceKind> = K extends InferenceKind ? { kind: K } & InferenceRequests[K]['request'] : never;
 export type InferenceResponse<K extends InferenceKind = InferenceKind> =
   | { ok: true; result: InferenceRequests[K]['result'] }

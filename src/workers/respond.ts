@@ -3,10 +3,16 @@ import { maybeFail } from './faults.js';
 
 /**
  * A worker's entry point for one job: runs the handler of the request's kind, one request in, one response out.
- * Errors travel as data, so their codes survive the thread boundary.
+ * Errors travel as data, so their codes survive the thread boundary. `before` runs first, its errors reported
+ * as the handler's.
  */
-export async function respond<Q extends { kind: string }, A>(handlers: { readonly [K in Q['kind']]: (request: never) => unknown }, request: Q): Promise<A> {
+export async function respond<Q extends { kind: string }, A>(
+  handlers: { readonly [K in Q['kind']]: (request: never) => unknown },
+  request: Q,
+  before?: (kind: string) => Promise<void>,
+): Promise<A> {
   try {
+    await before?.(request.kind);
     maybeFail(request.kind);
     const result = await (handlers[request.kind as Q['kind']] as (r: Q) => unknown)(request);
     return { ok: true, result } as A;

@@ -30,6 +30,8 @@ export interface ThreadOptions {
   readonly signal?: AbortSignal;
   /** Caps each worker's JavaScript heap (not its WASM memory, where tensors live). */
   readonly heap?: { oldMb: number; youngMb: number };
+  /** What every thread starts with (piscina's workerData), a replacement for one that died included. */
+  readonly workerData?: unknown;
 }
 
 /**
@@ -50,13 +52,21 @@ export class WorkerThreads<M extends Messages<M>> {
 
   static create<M extends Messages<M>>(handler: Handler, replicas: number, options: ThreadOptions = {}): WorkerThreads<M> {
     const filename = workerFile();
-    const { heap } = options;
+    const { heap, workerData } = options;
     const resourceLimits = heap && { maxOldGenerationSizeMb: heap.oldMb, maxYoungGenerationSizeMb: heap.youngMb };
     const pools = Array.from({ length: replicas }, () => {
       // Several tasks at a time per worker: the next requests wait in the worker's own queue while it works on
       // the current one, so the worker does not idle while the main thread gets round to sending one. Tasks
       // still run one after another, in order.
-      const pool = new Piscina({ filename, minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 4, idleTimeout: Number.POSITIVE_INFINITY, resourceLimits });
+      const pool = new Piscina({
+        filename,
+        minThreads: 1,
+        maxThreads: 1,
+        concurrentTasksPerWorker: 4,
+        idleTimeout: Number.POSITIVE_INFINITY,
+        resourceLimits,
+        workerData,
+      });
       // A worker that fails outside a task (while loading) also rejects the task waiting for it, which reports
       // it; without a listener the pool's 'error' event would end the process with a stack trace.
       pool.on('error', () => undefined);
