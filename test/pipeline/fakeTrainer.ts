@@ -13,6 +13,8 @@ export interface FakeOptions {
   readonly afterStep?: (step: number) => void;
   /** Replaces the loss of a step (e.g. NaN to make the run diverge). */
   readonly loss?: (step: number, natural: number) => number;
+  /** Replaces the loss of a test batch, given the steps taken so far (e.g. to make the test loss rise). */
+  readonly testLoss?: (steps: number, natural: number) => number;
 }
 
 /**
@@ -29,14 +31,19 @@ export class FakeTrainer implements TrainerPort {
   readonly calls: string[] = [];
   /** The checksum of every batch trained on, in order. */
   readonly trained: number[] = [];
+  /** The learning rate every step was given, in order. */
+  readonly rates: number[] = [];
+  /** `steps` (the whole "model") when the model was saved. */
+  savedSteps: number | null = null;
   steps = 0;
   closed = 0;
   readonly allocate = (length: number) => new Float32Array(length);
 
   constructor(private readonly options: FakeOptions = {}) {}
 
-  async step(x: Float32Array, _target: Float32Array | null, rows: number): Promise<StepResult> {
+  async step(x: Float32Array, _target: Float32Array | null, rows: number, _cols: number, lr: number): Promise<StepResult> {
     this.steps++;
+    this.rates.push(lr);
     const sum = checksum(x);
     this.trained.push(sum);
     const natural = sum / rows / (1 + this.steps);
@@ -46,7 +53,9 @@ export class FakeTrainer implements TrainerPort {
   }
 
   async evaluate(x: Float32Array, target: Float32Array | null, rows: number): Promise<StepResult & { inputLoss: number | null }> {
-    return { loss: checksum(x) / rows / (1 + this.steps), terms: {}, inputLoss: target ? checksum(target) / rows : null };
+    const natural = checksum(x) / rows / (1 + this.steps);
+    const loss = this.options.testLoss ? this.options.testLoss(this.steps, natural) : natural;
+    return { loss, terms: {}, inputLoss: target ? checksum(target) / rows : null };
   }
 
   async phase(layer: number | null): Promise<void> {
@@ -81,6 +90,7 @@ export class FakeTrainer implements TrainerPort {
 
   async save(dir: string): Promise<unknown> {
     this.calls.push(`save ${dir}`);
+    this.savedSteps = this.steps;
     return [];
   }
 
