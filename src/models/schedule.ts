@@ -37,7 +37,8 @@ export function learningRate(spec: ScheduleSpec, base: number, at: SchedulePosit
   if (spec.type === 'step') rate = base * spec.gamma ** Math.floor((at.epoch - 1) / spec.every_epochs);
   if (spec.type === 'cosine') {
     const progress = at.epochs > 1 ? (at.epoch - 1) / (at.epochs - 1) : 0;
-    rate = spec.min_lr + (base - spec.min_lr) * 0.5 * (1 + Math.cos(Math.PI * progress));
+    // Written down from the base rate, so that the first epoch trains at exactly `base`.
+    rate = base - (base - spec.min_lr) * 0.5 * (1 - Math.cos(Math.PI * progress));
   }
   if (spec.warmup_steps > 0 && at.step < spec.warmup_steps) rate *= (at.step + 1) / spec.warmup_steps;
   return rate;

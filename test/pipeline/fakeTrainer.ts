@@ -1,5 +1,9 @@
+import { loadPipeline } from '../../src/config/load.js';
+import { type TrainingEvent, type TrainOptions, trainingEvents } from '../../src/pipeline/train.js';
 import type { TrainerPort } from '../../src/pipeline/trainerPort.js';
+import type { Checkpoint } from '../../src/sinks/checkpoint.js';
 import type { ReplicaState, StepResult } from '../../src/workers/protocol.js';
+import { fixture } from '../helpers.js';
 
 /** A checksum of a batch that depends on every value and its position: two different batches differ. */
 export function checksum(x: Float32Array): number {
@@ -102,3 +106,32 @@ export class FakeTrainer implements TrainerPort {
     this.closed++;
   }
 }
+
+// Whole training runs over the tiny CSVs (96 training rows in 6 batches of 16, 32 test rows) with a fake trainer:
+// the real dataflow, events and resume logic, no worker threads.
+const sets = ['cache.enabled=false'];
+
+export interface Outcome {
+  readonly events: TrainingEvent[];
+  readonly error: unknown;
+  readonly trainer: FakeTrainer;
+}
+
+/** Runs a pipeline with a fake trainer to its end or its error, collecting every event on the way. */
+export async function runFake(yaml: string, extra: string[] = [], fake: FakeOptions = {}, options: TrainOptions = {}): Promise<Outcome> {
+  const loaded = await loadPipeline(fixture(yaml), [...sets, ...extra]);
+  const trainer = new FakeTrainer(fake);
+  const events: TrainingEvent[] = [];
+  const error = await new Promise<unknown>((resolve) =>
+    trainingEvents(loaded, { ...options, startTrainer: async () => trainer }).subscribe({
+      next: (e) => events.push(e),
+      error: resolve,
+      complete: () => resolve(null),
+    }),
+  );
+  return { events, error, trainer };
+}
+
+export const epochsOf = (events: TrainingEvent[]) => events.filter((e): e is Extract<TrainingEvent, { type: 'epoch' }> => e.type === 'epoch');
+export const checkpointsOf = (events: TrainingEvent[]) =>
+  events.filter((e) => e.type === 'checkpoint').map((e) => (e as { checkpoint: Checkpoint }).checkpoint);

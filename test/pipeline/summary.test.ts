@@ -90,10 +90,16 @@ describe('buildSummary', () => {
 
   it("under early stopping, reports the best epoch's losses, which epoch model/ holds, and why training stopped", () => {
     const status = (bestEpoch: number, since: number, stop: boolean) => ({ bestEpoch, bestTestLoss: 2 / bestEpoch, epochsSinceBest: since, stop });
-    const epochs = [epoch(1, { earlyStopping: null }), epoch(2, { earlyStopping: status(2, 0, false) }), epoch(3, { testLoss: 5, earlyStopping: status(2, 1, true) })];
+    const epochs = [
+      epoch(1, { earlyStopping: null }),
+      epoch(2, { earlyStopping: status(2, 0, false) }),
+      epoch(3, { testLoss: 5, earlyStopping: status(2, 1, true) }),
+    ];
     const s = buildSummary(epochs, start, { ...context, minDelta: 0.001 });
     expect([s.saved_epoch, s.test_loss, s.train_loss, s.stopped_by]).toEqual([2, 1, 1 / 2, 'early_stopping']);
-    expect(s.stop_reason).toBe("early stopping: the test loss did not improve by more than 0.001 on epoch 2's 1.0000 for 1 epoch; the model keeps epoch 2's weights");
+    expect(s.stop_reason).toBe(
+      "early stopping: the test loss did not improve by more than 0.001 on epoch 2's 1.0000 for 1 epoch; the model keeps epoch 2's weights",
+    );
     // every epoch ran, but an earlier one was the best: its weights are what was saved
     const ran = buildSummary([epochs[0], epochs[1], epoch(3, { testLoss: 5, earlyStopping: status(2, 1, false) })], start, context);
     expect([ran.saved_epoch, ran.test_loss, ran.stopped_by]).toEqual([2, 1, 'epochs']);
