@@ -247,6 +247,12 @@ export interface Evaluation {
   /** model / PCA: below 1, the autoencoder reconstructs better than PCA. */
   model_vs_pca: number;
   /**
+   * The same errors as a sum of squared errors over a row's values, averaged over the test rows: Hinton &
+   * Salakhutdinov's unit for images (2 × the row width × the 0.5·MSE).
+   */
+  model_sq_error_per_row: number;
+  pca_sq_error_per_row: number;
+  /**
    * Rows above the `percentile` of the training rows' errors, from a quantile sketch (DDSketch) of every
    * training error: the threshold is within `relative_accuracy` of the exact percentile.
    */

@@ -71,7 +71,12 @@ describe('AdamW weight decay', () => {
     const o = new FlatOptimizer(adam, size);
     for (const g of grads) o.step(byDefault, g);
     const constant = start.slice();
-    plainAdam(adam, constant, grads, grads.map(() => adam.learning_rate));
+    plainAdam(
+      adam,
+      constant,
+      grads,
+      grads.map(() => adam.learning_rate),
+    );
     expect(Array.from(byDefault)).toEqual(Array.from(constant));
   });
 

@@ -21,7 +21,7 @@ describe('learning-rate schedules in a training run (fake trainer)', () => {
       return LR * 0.5 ** Math.floor((epoch - 1) / 2) * Math.min(1, (s + 1) / 8);
     });
     expect(trainer.rates).toHaveLength(expected.length);
-    trainer.rates.forEach((r, s) => expect(r).toBeCloseTo(expected[s], 15));
+    for (const [s, r] of trainer.rates.entries()) expect(r).toBeCloseTo(expected[s], 15);
     const epochs = epochsOf(events);
     expect(epochs.map((e) => e.steps)).toEqual([6, 12, 18, 24, 30]);
     expect(epochs.map((e) => e.lr)).toEqual(epochs.map((e) => trainer.rates[e.steps - 1]));
@@ -48,7 +48,9 @@ describe('learning-rate schedules in a training run (fake trainer)', () => {
     const { config } = await loadPipeline(fixture('tiny-stacked.yaml'));
     const lr = config.optimizer.learning_rate;
     let offset = 0;
-    for (const phase of epochsOf(events).filter((e) => e.phaseEpoch === 1).map((e) => e.phase)) {
+    for (const phase of epochsOf(events)
+      .filter((e) => e.phaseEpoch === 1)
+      .map((e) => e.phase)) {
       const epochs = epochsOf(events).filter((e) => e.phase === phase).length;
       const rates = trainer.rates.slice(offset, offset + epochs * BATCHES);
       expect(rates.slice(0, 3)).toEqual([lr / 2, lr, lr]);
