@@ -5,7 +5,7 @@
 //
 //   npm run bench                          every section (about 15 minutes on 2 cores)
 //   npm run bench -- --quick               2 epochs, a 200 MB CSV, scikit-learn left out
-//   npm run bench -- --only training,encode   some sections: training, evaluation, memory, encode, start
+//   npm run bench -- --only training,encode   some sections: training, evaluation, memory, encode, start, tabular
 //   npm run bench -- --workers 1           aeflow with one worker (default: auto)
 //   npm run bench -- --quality             the quality section alone (with --quick: 3 epochs, and PyTorch gets aeflow's wall)
 //
@@ -15,6 +15,7 @@
 //   memory      peak RSS, one epoch: the default run over a generated 2 GB CSV; without evaluation and cache too
 //   encode      `aeflow encode` over the training CSV, then pandas + PyTorch (bench/encode_reference.py)
 //   start       what `npm start` does: build, the bundled digits, the reference run with its evaluation
+//   tabular     bench/tabular.mjs: gzip and shards, the shipped table against PCA, one-class anomaly detection
 //   quality     pipelines/fashion-30d.yaml from a cold cache, then bench/quality_reference.py (PyTorch) for the same
 //               3 minutes, each side's test loss at the mark (not in the default list: `--quality` or `--only quality`)
 import { spawnSync } from 'node:child_process';
@@ -37,7 +38,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-const sections = new Set((values.only ?? (values.quality ? 'quality' : 'training,evaluation,memory,encode,start')).split(','));
+const sections = new Set((values.only ?? (values.quality ? 'quality' : 'training,evaluation,memory,encode,start,tabular')).split(','));
 const epochs = values.quick ? 2 : 10;
 const bigBytes = Number(values['big-gb'] ?? (values.quick ? 0.2 : 2)) * 1024 ** 3;
 mkdirSync(out, { recursive: true });
@@ -98,6 +99,7 @@ if (sections.has('evaluation')) await evaluationSection();
 if (sections.has('memory')) await memorySection();
 if (sections.has('encode')) await encodeSection();
 if (sections.has('start')) startSection();
+if (sections.has('tabular')) tabularSection();
 if (sections.has('quality')) qualitySection();
 
 const header = [
@@ -431,4 +433,12 @@ function qualitySection() {
     `| training throughput (samples/s) | ${s.samples_per_s} | ${torch ? Math.round((torch.epochs.length * 60000) / torch.epochs.reduce((t, e) => t + e.seconds, 0)) : '-'} | | |`,
     '',
   );
+}
+
+/** bench/tabular.mjs, in a process of its own; its table goes into results.md. */
+function tabularSection() {
+  const md = path.join(out, 'tabular.md');
+  const r = timed(process.execPath, [path.join(root, 'bench', 'tabular.mjs'), '--md', md, ...(values.quick ? ['--quick'] : [])]);
+  process.stdout.write(r.stdout);
+  report.push(...readFileSync(md, 'utf8').trimEnd().split('\n'), '');
 }

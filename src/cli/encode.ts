@@ -5,11 +5,11 @@ import { runSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
 import { batchRows } from '../operators/batchRows.js';
 import { type DataSource, dataRows, defaultCacheDir } from '../pipeline/dataflow.js';
+import { modelSource, readModelData } from '../pipeline/modelData.js';
 import { widthMismatch } from '../pipeline/passes.js';
 import { FeaturesCsv } from '../sinks/featuresCsv.js';
 import { refuseOverwrite } from '../sinks/overwrite.js';
 import { BadRows, skippedMessage } from '../sources/badRows.js';
-import { csvShape } from '../sources/csv.js';
 import { FlowControl } from '../sources/flowControl.js';
 import { Inference } from '../workers/inference.js';
 import { resolveWorkers } from '../workers/workerCount.js';
@@ -45,24 +45,23 @@ export async function encodeCommand(argv: string[]): Promise<number> {
   const run = runSettings(encoderDir);
   const header = !values['no-header'];
   const flags = dataFlags(values, run);
-  let labelColumn = flags.labelColumn;
-  // A default label column the input lacks means the input has no labels (e.g. new, unlabelled data).
-  if (!flags.labelGiven && typeof labelColumn === 'string') {
-    const { origin } = await csvShape(values.input, { header, labelColumn: null });
-    if (!origin.header?.includes(labelColumn)) labelColumn = null;
-  }
   const badRows = flags.onBadRow === 'skip' ? new BadRows() : undefined;
-
-  const source: DataSource = {
-    file: values.input,
-    header,
-    labelColumn,
-    scale: flags.scale,
-    onBadRow: flags.onBadRow,
-    parser: 'fast',
-    // One pass: read the row cache when training left one, but make none.
-    cache: { dir: defaultCacheDir(), maxBytes: 4096 * 1024 * 1024, write: false },
-  };
+  // The model's preprocessing, when its pipeline had one (tabular data); a default label column the input lacks
+  // means the input has no labels (new, unlabelled data).
+  const source = modelSource(
+    values.input,
+    {
+      header,
+      labelColumn: flags.labelColumn,
+      scale: flags.scale,
+      onBadRow: flags.onBadRow,
+      parser: 'fast',
+      // One pass: read the row cache when training left one, but make none.
+      cache: { dir: defaultCacheDir(), maxBytes: 4096 * 1024 * 1024, write: false },
+    },
+    readModelData(path.dirname(encoderDir)),
+    !flags.labelGiven,
+  );
   const inference = await Inference.start({ model: encoderDir, backend, workers });
   let features: FeaturesCsv | null = null;
   try {

@@ -4,6 +4,7 @@ import { runSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
 import { type DataSource, defaultCacheDir } from '../pipeline/dataflow.js';
 import { type EvaluateOptions, type Evaluation, evaluateModel } from '../pipeline/evaluate.js';
+import { modelSource, readModelData } from '../pipeline/modelData.js';
 import { existing, refuseOverwrite } from '../sinks/overwrite.js';
 import { ProgressBar } from '../sinks/progressBar.js';
 import { writeReport } from '../sinks/report.js';
@@ -61,16 +62,16 @@ function evaluateOptions(values: Values): EvaluateOptions {
     force: ownRun ? "refresh the run's evaluation (and its report.html)" : 'write over them',
     instead: ownRun ? 'give --out DIR to write the evaluation elsewhere' : 'choose another --out',
   });
-  const source = (file: string): DataSource => ({
-    file,
-    header: true,
-    labelColumn,
-    scale,
-    onBadRow,
-    parser: 'fast',
-    // Every pass after the first over the training split reads the row cache (as training does).
-    cache: { dir: defaultCacheDir(), maxBytes: 4096 * 1024 * 1024 },
-  });
+  // Every pass after the first over the training split reads the row cache (as training does); a model with
+  // preprocessing (tabular data) reads its columns as it was trained on them.
+  const data = readModelData(model);
+  const source = (file: string): DataSource =>
+    modelSource(
+      file,
+      { header: true, labelColumn, scale, onBadRow, parser: 'fast', cache: { dir: defaultCacheDir(), maxBytes: 4096 * 1024 * 1024 } },
+      data,
+      false,
+    );
   return {
     model: path.resolve(model),
     train: source(values.train),

@@ -13,6 +13,7 @@ const modules: Record<CommandName, () => Promise<Command>> = {
   data: async () => (await import('./data.js')).dataCommand,
   encode: async () => (await import('./encode.js')).encodeCommand,
   evaluate: async () => (await import('./evaluate.js')).evaluateCommand,
+  score: async () => (await import('./score.js')).scoreCommand,
   cache: async () => (await import('./cache.js')).cacheCommand,
 };
 

@@ -1,3 +1,4 @@
+import { needsPreprocessing } from '../config/columns.js';
 import { checkAgainstData, loadPipeline } from '../config/load.js';
 import { parseCommand, usageError } from './args.js';
 
@@ -10,7 +11,12 @@ export async function validateCommand(argv: string[]): Promise<number> {
   const loaded = await loadPipeline(positionals[0], values.set ?? []);
   if (!values['no-data']) {
     const { width } = await checkAgainstData(loaded);
-    console.log(`${loaded.file}: valid; data ${width} features wide matches the model`);
+    if (loaded.autoInput || needsPreprocessing(loaded.config)) {
+      // The feature count after one-hot categories and indicators is known once a run fits the preprocessing.
+      console.log(`${loaded.file}: valid; the data has ${width} input columns (the model's input width is fitted when it runs)`);
+    } else {
+      console.log(`${loaded.file}: valid; data ${width} features wide matches the model`);
+    }
   } else {
     console.log(`${loaded.file}: valid (data not checked)`);
   }

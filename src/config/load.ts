@@ -4,7 +4,9 @@ import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, stringify, 
 import type { z } from 'zod';
 import { AeflowError } from '../errors.js';
 import { models } from '../models/builtins.js';
+import type { Preprocessing } from '../preprocessing/preprocessing.js';
 import { BadRows } from '../sources/badRows.js';
+import { columnPlan, needsPreprocessing } from './columns.js';
 import { csvShape } from '../sources/csv.js';
 import { invalidValueMessage, pathKeys, pipelineSchema, unknownKeyMessage, type Pipeline, valueAt } from './schema.js';
 
@@ -20,6 +22,18 @@ export interface LoadedPipeline {
   resolvedYaml(): string;
   /** A path key's value as the user wrote it, in the YAML or in a `--set`, before it was resolved. */
   written(keyPath: ReadonlyArray<string | number>): string | undefined;
+  /**
+   * Whether `model.encoder` starts with `auto`: the input width comes from the data (the feature count after
+   * preprocessing), and `withInputWidth` gives the pipeline with it. Until then `config` holds a width of 1.
+   */
+  readonly autoInput: boolean;
+  withInputWidth(width: number): LoadedPipeline;
+  /**
+   * The preprocessing fitted on the training split (see `needsPreprocessing`), or null: rows are divided by
+   * data.scale. `withPreprocessing` gives the pipeline with it, and with its width as an `auto` input's.
+   */
+  readonly preprocessing: Preprocessing | null;
+  withPreprocessing(preprocessing: Preprocessing): LoadedPipeline;
 }
 
 type KeyPath = Array<string | number>;
@@ -100,6 +114,35 @@ export async function loadPipeline(file: string, sets: readonly string[] = [], c
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AeflowError('CONFIG_INVALID', `${file}: a pipeline is a YAML mapping (key: value lines)`, 'start from pipelines/mnist.yaml');
   }
+  const autoInput = raw.model?.encoder?.[0] === 'auto';
+  const loaded = (width: number, preprocessing: Preprocessing | null = null): LoadedPipeline => {
+    const config = validate(autoInput ? withWidth(raw, width) : raw, file, locate);
+    for (const key of pathKeys) {
+      const [section, field] = key as [keyof Pipeline, string];
+      const obj = config[section] as Record<string, unknown> | undefined;
+      if (obj && typeof obj[field] === 'string') {
+        if (!written.has(key.join('.'))) written.set(key.join('.'), obj[field] as string);
+        obj[field] = path.resolve(yamlDir, obj[field] as string);
+      }
+    }
+    const name = config.name ?? path.basename(file).replace(/\.ya?ml$/i, '');
+    return {
+      config,
+      file,
+      name,
+      locate,
+      resolvedYaml: () => stringify({ ...config, name }),
+      written: (keyPath) => written.get(keyPath.join('.')),
+      autoInput,
+      withInputWidth: (w) => loaded(w, preprocessing),
+      preprocessing,
+      withPreprocessing: (p) => loaded(autoInput ? p.width : width, p),
+    };
+  };
+  return loaded(1);
+}
+
+function validate(raw: unknown, file: string, locate: (keyPath: KeyPath) => string): Pipeline {
   const parsed = pipelineSchema.safeParse(raw);
   if (!parsed.success) {
     throw new AeflowError(
@@ -108,17 +151,14 @@ export async function loadPipeline(file: string, sets: readonly string[] = [], c
       `see README "The pipeline YAML" or config/pipeline.schema.json`,
     );
   }
-  const config = parsed.data;
-  for (const key of pathKeys) {
-    const [section, field] = key as [keyof Pipeline, string];
-    const obj = config[section] as Record<string, unknown> | undefined;
-    if (obj && typeof obj[field] === 'string') {
-      if (!written.has(key.join('.'))) written.set(key.join('.'), obj[field] as string);
-      obj[field] = path.resolve(yamlDir, obj[field] as string);
-    }
-  }
-  const name = config.name ?? path.basename(file).replace(/\.ya?ml$/i, '');
-  return { config, file, name, locate, resolvedYaml: () => stringify({ ...config, name }), written: (keyPath) => written.get(keyPath.join('.')) };
+  return parsed.data;
+}
+
+/** The raw pipeline with an `auto` input width (encoder's first, and a given decoder's last) set to `width`. */
+function withWidth(raw: Record<string, any>, width: number): Record<string, any> {
+  const model = { ...raw.model, encoder: [width, ...raw.model.encoder.slice(1)] };
+  if (Array.isArray(model.decoder) && model.decoder[model.decoder.length - 1] === 'auto') model.decoder = [...model.decoder.slice(0, -1), width];
+  return { ...raw, model };
 }
 
 function describeCount(n: number): string {
@@ -175,32 +215,52 @@ function nodeAt(doc: Document, keyPath: ReadonlyArray<string | number>): { range
 }
 
 /**
- * Checks the pipeline against its data before any work starts: the CSVs exist, are readable, and have the
- * width the model expects.
+ * Checks the pipeline against its data before any work starts: the CSVs exist, are readable, have the columns
+ * the pipeline names, and give the width the model expects (the fitted preprocessing's feature count, when the
+ * pipeline has one).
  */
 export async function checkAgainstData(loaded: LoadedPipeline): Promise<{ width: number }> {
-  const { config } = loaded;
+  const { config, preprocessing } = loaded;
   // Under a skip policy a bad first row is skipped here too: the shape comes from the first good one.
-  const csv = { header: config.data.header, labelColumn: config.data.label_column, badRows: config.data.on_bad_row === 'skip' ? new BadRows() : undefined };
-  const model = models.get(config.model.type);
-  const expected = model.inputWidth(config.model);
+  const csv = {
+    header: config.data.header,
+    labelColumn: config.data.label_column,
+    badRows: config.data.on_bad_row === 'skip' ? new BadRows() : undefined,
+    columns: columnPlan(config),
+  };
+  const expected = models.get(config.model.type).inputWidth(config.model);
   let width = 0;
   for (const split of ['train', 'test'] as const) {
     const file = config.data[split];
     const shape = await csvShape(file, csv).catch((e) => {
       throw e instanceof AeflowError && e.code === 'CSV_NOT_FOUND' ? csvNotFound(loaded, split, e) : e;
     });
-    if (shape.width !== expected) {
-      throw new AeflowError(
-        'CONFIG_DATA_MISMATCH',
-        `${loaded.locate(['model', 'encoder'])}: the model's input is ${expected} wide, but ${file} has ${shape.width} feature columns` +
-          (config.data.label_column === null ? '' : ` (besides the label column "${config.data.label_column}")`),
-        `make the first layer size ${shape.width}, or check data.label_column`,
-      );
-    }
-    width = shape.width;
+    width = preprocessing ? preprocessing.width : shape.width;
+    // An `auto` input takes the width the data gives; without its preprocessing fitted, a tabular pipeline's
+    // feature count is not known yet (categories), so only its columns are checked.
+    const known = preprocessing !== null || !needsPreprocessing(config);
+    if (!loaded.autoInput && known && width !== expected) throw widthMismatch(loaded, expected, preprocessing ? null : file, width);
   }
   return { width };
+}
+
+/** The model's first layer against the data's feature count (`file` null: after preprocessing). */
+function widthMismatch(loaded: LoadedPipeline, expected: number, file: string | null, width: number): AeflowError {
+  const where = loaded.locate(['model', 'encoder']);
+  const label = loaded.config.data.label_column;
+  if (file === null) {
+    return new AeflowError(
+      'CONFIG_DATA_MISMATCH',
+      `${where}: the model's input is ${expected} wide, but the preprocessing gives ${width} features (one-hot categories and missing-value indicators count)`,
+      'start model.encoder with auto to take the width from the data',
+    );
+  }
+  return new AeflowError(
+    'CONFIG_DATA_MISMATCH',
+    `${where}: the model's input is ${expected} wide, but ${file} has ${width} feature columns` +
+      (label === null ? '' : ` (besides the label column "${label}")`),
+    `make the first layer size ${width} (or auto), or check data.label_column and data.features`,
+  );
 }
 
 /**

@@ -53,6 +53,9 @@ export function valueAt(raw: unknown, keyPath: ReadonlyArray<PropertyKey>): unkn
   return node;
 }
 
+/** A CSV column in the pipeline: its header name, its 1-based number, or a range of numbers ("2-31"). */
+const columnRef = z.union([z.string().min(1), z.number().int().min(1)]);
+
 const dataSchema = z
   .object({
     /** Training CSV, relative to the YAML file. */
@@ -65,6 +68,30 @@ const dataSchema = z
     label_column: z.union([z.string().min(1), z.number().int().min(1), z.null()]).default('label'),
     /** Raw values must lie in [0, scale] and are divided by it (255 for 8-bit pixels); null: used as they are. */
     scale: z.number().positive().nullable().default(255),
+    /**
+     * Which columns are features: header names, 1-based numbers, or ranges such as "2-31"; every column but the
+     * label when left out.
+     */
+    features: z.array(columnRef).min(1).nullable().default(null),
+    /** Columns left out of the features (the same forms). */
+    exclude: z.array(columnRef).default([]),
+    /**
+     * How a numeric column's values become features, from the training split's statistics (saved with the model
+     * as preprocessing.json): `scale` divides by data.scale; `standard` subtracts the mean and divides by the
+     * standard deviation; `minmax` maps the training range to [0, 1]; `none` uses values as they are.
+     */
+    normalize: z.enum(['scale', 'standard', 'minmax', 'none']).default('scale'),
+    /**
+     * An empty numeric field: `error` stops with its place; `skip` drops the row (counted and reported);
+     * `mean` fills in the column's training mean; `zero` fills in 0.
+     */
+    missing: z.enum(['error', 'skip', 'mean', 'zero']).default('error'),
+    /** After each numeric feature, a 0/1 feature saying whether its value was missing. */
+    missing_indicators: z.boolean().default(false),
+    /** Columns holding categories (any text), one-hot encoded over their most frequent values and "other". */
+    categorical: z.array(columnRef).default([]),
+    /** Values a categorical column keeps (the most frequent in the training split); the rest are "other". */
+    max_categories: z.number().int().min(1).default(20),
     /**
      * A row with the wrong column count, a value that is not a number or out of range: `error` stops with its
      * file, line and column; `skip` drops it, counts it and reports the count and first lines.
@@ -196,6 +223,16 @@ const outputsSchema = z
   })
   .strict();
 
+const anomalySchema = z
+  .object({
+    /**
+     * The anomaly threshold: this percentile of the training rows' reconstruction errors, fitted at the end of
+     * training and saved with the model; `aeflow score` and `evaluate` flag rows above it.
+     */
+    percentile: z.number().gt(0).max(100).default(99),
+  })
+  .strict();
+
 const evaluateSchema = z
   .object({
     /**
@@ -227,6 +264,7 @@ export const pipelineSchema = z
     checkpoints: checkpointsSchema.prefault({}),
     outputs: outputsSchema.prefault({}),
     evaluate: evaluateSchema.prefault({}),
+    anomaly: anomalySchema.prefault({}),
   })
   .strict()
   .superRefine((p, ctx) => {

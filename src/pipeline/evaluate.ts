@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DDSketch } from '@datadog/sketches-js';
 import type { BackendChoice } from '../backend.js';
 import { AeflowError } from '../errors.js';
 import { Pca } from '../models/pca.js';
@@ -14,6 +13,7 @@ import type { DataSource } from './dataflow.js';
 import { type HeldTestRows, holdTestRows, latentPoints } from './heldRows.js';
 import { type EvaluationStage, streamBatches, type TrainingPass } from './passes.js';
 import { runProbes } from './probes.js';
+import { errorSketch, THRESHOLD_ACCURACY } from './threshold.js';
 import type { Evaluation, EvaluationResult } from '../types.js';
 
 export type { Evaluation, EvaluationResult } from '../types.js';
@@ -43,9 +43,6 @@ export interface EvaluateOptions {
   /** Told what the evaluation is doing, for a progress bar. */
   readonly progress?: (stage: EvaluationStage) => void;
 }
-
-/** Relative accuracy of the anomaly threshold: the sketch's value lies within 1% of the exact percentile. */
-export const THRESHOLD_ACCURACY = 0.01;
 
 /**
  * How good is a trained autoencoder, in memory bounded by the held test rows whatever the files' sizes. One pass
@@ -105,7 +102,7 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
 
 /** The training split once: PCA's sums and the codes' in the workers, every row's error into the sketch. */
 async function trainingPass(inference: Inference, options: EvaluateOptions): Promise<TrainingPass> {
-  const sketch = new DDSketch({ relativeAccuracy: THRESHOLD_ACCURACY });
+  const sketch = errorSketch();
   const labels = new Set<number>();
   let unlabelled = false;
   const badRows = new BadRows();

@@ -75,3 +75,24 @@ export function widthMismatch(file: string, cols: number, inputs: number, what =
     'check the label column (--label-column) and that this is the data the model was trained on',
   );
 }
+
+/**
+ * Runs each batch's work at once and its writing in the batches' order: `write(work, w)` waits for the writes
+ * of the batches before it, so a pass with several workers still writes its rows in input order.
+ *
+ * @example
+ * const write = inOrder();
+ * streamBatches(inference, source, pass, (b) => write(inference.encode(b.x, b.rows), (z) => out.write(z)));
+ */
+export function inOrder(): <T>(work: Promise<T>, write: (result: T) => Promise<void>) => Promise<void> {
+  let previous: Promise<void> = Promise.resolve();
+  return (work, write) => {
+    const before = previous;
+    previous = (async () => {
+      const result = await work;
+      await before;
+      await write(result);
+    })();
+    return previous;
+  };
+}

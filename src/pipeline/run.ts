@@ -1,21 +1,27 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectable, filter, lastValueFrom, Subject } from 'rxjs';
 import type { LoadedPipeline } from '../config/load.js';
 import { checkAgainstData } from '../config/load.js';
-import { models } from '../models/builtins.js';
 import { consoleSink } from '../sinks/consoleLog.js';
 import { writePng } from '../sinks/imageGrid.js';
 import { MetricsFile } from '../sinks/metricsFile.js';
 import { ProgressBar } from '../sinks/progressBar.js';
-import { comparisonImage, generatedImages, snapshotImage } from '../sinks/snapshots.js';
+import { writeComparison, writeSnapshot } from '../sinks/snapshotFiles.js';
+import { generatedImages } from '../sinks/snapshots.js';
 import { AeflowError } from '../errors.js';
 import type { BackendChoice } from '../backend.js';
 import { CheckpointWriter } from '../sinks/checkpoint.js';
 import { writeReport } from '../sinks/report.js';
 import type { InferenceRequests } from '../workers/inferenceProtocol.js';
 import type { WorkerThreads } from '../workers/threads.js';
+import { needsPreprocessing } from '../config/columns.js';
+import { Inference } from '../workers/inference.js';
 import { dataSource } from './dataflow.js';
+import { PREPROCESSING_FILE, writeAnomalyThreshold } from './modelData.js';
+import { prepareData, writePreprocessing } from './prepare.js';
+import { type RowView, rowView, TABLE_PREVIEW_ROWS } from './rowView.js';
+import { fitThreshold } from './threshold.js';
 import { type EvaluationResult, evaluateModel } from './evaluate.js';
 import { formatLoss } from './objective.js';
 import { buildSummary, type StartEvent, type Summary } from './summary.js';
@@ -57,13 +63,19 @@ interface Trained {
  * evaluates the model and writes report.html. Side branches (console and progress bar, metrics, snapshots) each
  * subscribe to the one stream of training events and only write.
  */
-export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): Promise<Summary> {
+export async function runPipeline(pipeline: LoadedPipeline, options: RunOptions): Promise<Summary> {
+  let loaded = pipeline;
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
   const log = options.log ?? ((line: string) => console.log(line));
   const progress = options.progress ?? new ProgressBar();
   const { config } = loaded;
   await checkAgainstData(loaded);
+  loaded = await prepare(loaded, options, log, progress);
+  // The fitted feature count (one-hot categories, indicators) against a first layer given as a number.
+  if (loaded.preprocessing) await checkAgainstData(loaded);
+  const view = await rowView(loaded);
+  if ('table' in view) options = { ...options, previewRows: TABLE_PREVIEW_ROWS };
   // The folder appears only once the run is sure to start: the data fits and the trainer runs.
   const run = await TrainingRun.start(loaded, options);
   let folder: RunFolder;
@@ -73,8 +85,8 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     await run.close();
     throw e;
   }
-  const trained = await train(loaded, run, folder, log, progress);
-  const { outputs, threads } = await saveOutputs(loaded, folder, trained);
+  const trained = await train(loaded, view, run, folder, log, progress);
+  const { outputs, threads } = await saveOutputs(loaded, view, folder, trained);
   const summaryFile = path.join(folder.out, 'summary.json');
   let summary: Summary;
   const write = () => writeFileSync(summaryFile, JSON.stringify(summary, null, 2) + '\n');
@@ -95,10 +107,10 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions): 
     throw e;
   }
   let wall = elapsed();
-  if (config.outputs.report) {
-    const evaluation = threads ? await evaluate(loaded, folder.out, summary, threads, log, progress) : null;
-    await writeReport(folder.out, evaluation, { wallSeconds: () => (wall = elapsed()) });
-  }
+  const evaluates = config.outputs.report && config.outputs.evaluate;
+  const evaluation = threads && evaluates ? await evaluate(loaded, folder.out, summary, threads, log, progress) : null;
+  if (outputs.model) await saveThreshold(loaded, outputs.model, evaluation, threads && !evaluates ? threads : undefined, summary, progress);
+  if (config.outputs.report) await writeReport(folder.out, evaluation, { wallSeconds: () => (wall = elapsed()) });
   summary.wall_s = Math.round(wall * 100) / 100;
   summary.finished_at = new Date().toISOString();
   write();
@@ -116,6 +128,8 @@ function openRunFolder(loaded: LoadedPipeline, options: RunOptions): RunFolder {
   const resume = options.resume;
   // A resumed run keeps its pipeline.yaml, and its metrics up to the checkpoint (later lines died with the crash).
   if (!resume) writeFileSync(pipelineFile, `# ${loaded.file}, resolved (defaults filled in, --set applied)\n${loaded.resolvedYaml()}`);
+  // Kept beside the checkpoint: a resumed run reads its rows through the same fitted preprocessing.
+  if (loaded.preprocessing && !resume) writeFileSync(path.join(out, PREPROCESSING_FILE), JSON.stringify(loaded.preprocessing.json, null, 2) + '\n');
   const metrics = new MetricsFile(path.join(out, 'metrics.jsonl'));
   const previous = (resume?.metrics ?? []) as EpochRecord[];
   for (const e of previous) metrics.append(e);
@@ -123,9 +137,15 @@ function openRunFolder(loaded: LoadedPipeline, options: RunOptions): RunFolder {
 }
 
 /** Trains, with the side branches subscribed to the events first; resolves at the `end` event. */
-async function train(loaded: LoadedPipeline, run: TrainingRun, folder: RunFolder, log: (line: string) => void, progress: ProgressBar): Promise<Trained> {
-  const shape = imageShape(loaded);
-  const { rows, cols } = loaded.config.snapshots;
+async function train(
+  loaded: LoadedPipeline,
+  view: RowView,
+  run: TrainingRun,
+  folder: RunFolder,
+  log: (line: string) => void,
+  progress: ProgressBar,
+): Promise<Trained> {
+  const grid = loaded.config.snapshots;
   // Connected once every branch listens: the start event comes as soon as the run is subscribed.
   const events$ = connectable(run.events(), { connector: () => new Subject<TrainingEvent>(), resetOnDisconnect: false });
   const checkpoints = new CheckpointWriter(folder.out);
@@ -148,7 +168,7 @@ async function train(loaded: LoadedPipeline, run: TrainingRun, folder: RunFolder
     ...onError,
   });
   epochs$.pipe(filter((e) => e.snapshot !== null)).subscribe({
-    next: (e) => writePng(path.join(folder.snapshots, `epoch-${String(e.epoch).padStart(3, '0')}.png`), snapshotImage(e.snapshot!, shape, rows, cols)),
+    next: (e) => writeSnapshot(view, folder.snapshots, e.snapshot!, grid),
     ...onError,
   });
   const ended = lastValueFrom(events$.pipe(filter((e): e is End => e.type === 'end')));
@@ -169,25 +189,26 @@ async function train(loaded: LoadedPipeline, run: TrainingRun, folder: RunFolder
 }
 
 /**
- * comparison.png, a generative model's pictures, model/; then hands the trainer's threads on to the evaluation
- * when there is one, else closes them (on every failure too).
+ * comparison.png, a generative model's pictures, model/ (with preprocessing.json); then hands the trainer's
+ * threads on to what loads the saved model (evaluation, anomaly threshold) when there is one, else closes them
+ * (on every failure too).
  */
 async function saveOutputs(
   loaded: LoadedPipeline,
+  view: RowView,
   folder: RunFolder,
   { end, checkpoints }: Trained,
 ): Promise<{ outputs: Record<string, string>; threads: WorkerThreads<InferenceRequests> | undefined }> {
   const { config } = loaded;
   const { out } = folder;
-  const shape = imageShape(loaded);
   const outputs: Record<string, string> = { metrics: folder.metrics.file, snapshots: folder.snapshots, pipeline: folder.pipelineFile };
-  const evaluates = config.outputs.report && config.outputs.evaluate && config.outputs.save_model;
   let threads: WorkerThreads<InferenceRequests> | undefined;
   try {
-    outputs.comparison = path.join(out, 'comparison.png');
-    writePng(outputs.comparison, comparisonImage(end.final, shape));
-    if (end.generated) {
-      for (const [name, image] of Object.entries(generatedImages(end.generated, shape, config.snapshots.rows, config.snapshots.cols))) {
+    const comparison = writeComparison(view, out, end.final);
+    outputs[comparison.name] = comparison.file;
+    // A generative model's samples are pictures only when its rows are.
+    if (end.generated && 'image' in view) {
+      for (const [name, image] of Object.entries(generatedImages(end.generated, view.image, config.snapshots.rows, config.snapshots.cols))) {
         outputs[name.replace('.png', '')] = path.join(out, name);
         writePng(path.join(out, name), image);
       }
@@ -195,11 +216,13 @@ async function saveOutputs(
     if (config.outputs.save_model) {
       outputs.model = path.join(out, 'model');
       await end.trainer.save(outputs.model);
+      if (loaded.preprocessing) await writePreprocessing(outputs.model, loaded.preprocessing);
     }
     // Last, so a checkpoint that could not be written costs nothing else.
     await checkpoints.settled();
-    // The evaluation loads the saved model in the threads that trained it (TensorFlow.js loaded, memory grown).
-    if (evaluates) threads = await end.trainer.handOver();
+    // The evaluation and the anomaly threshold load the saved model in the threads that trained it (TensorFlow.js
+    // loaded, memory grown).
+    if (config.outputs.save_model) threads = await end.trainer.handOver();
   } finally {
     if (!threads) await end.trainer.close();
   }
@@ -219,10 +242,10 @@ async function evaluate(
   log('evaluating the model for the report: PCA baseline, probes, anomaly scores (outputs.evaluate: false skips this)…');
   const evaluation = await evaluateModel({
     model: path.join(out, 'model'),
-    train: dataSource(config, 'train'),
-    test: dataSource(config, 'test'),
+    train: dataSource(config, 'train', loaded.preprocessing),
+    test: dataSource(config, 'test', loaded.preprocessing),
     out,
-    percentile: 99,
+    percentile: config.anomaly.percentile,
     testRows: config.evaluate.test_rows,
     seed: config.seed,
     backend: summary.backend as BackendChoice,
@@ -241,6 +264,55 @@ async function evaluate(
   return evaluation;
 }
 
+/** A tabular pipeline's statistics pass (or its run folder's preprocessing, on resume), and an auto input's width. */
+async function prepare(loaded: LoadedPipeline, options: RunOptions, log: (line: string) => void, progress: ProgressBar): Promise<LoadedPipeline> {
+  const fits = needsPreprocessing(loaded.config) && !(options.resume && existsSync(path.join(options.out, PREPROCESSING_FILE)));
+  if (fits) log(`fitting the preprocessing on ${path.relative(process.cwd(), loaded.config.data.train)} (one pass over the training split)…`);
+  const prepared = await prepareData(loaded, {
+    resumeFolder: options.resume ? options.out : null,
+    progress: fits ? (read, total, rows) => progress.update({ label: 'preprocessing: statistics', fraction: read / total, rows }) : undefined,
+  }).finally(() => progress.clear());
+  const p = prepared.preprocessing;
+  if (p && fits) log(`preprocessing: ${p.json.columns.length} columns -> ${p.width} features (${p.json.normalize}, missing ${p.json.missing})`);
+  return prepared;
+}
+
+/**
+ * model/anomaly.json, the threshold `score` and `serve` flag rows above: the evaluation's, or from a pass of its
+ * own in the trainer's threads (which it closes) when the run does not evaluate.
+ */
+async function saveThreshold(
+  loaded: LoadedPipeline,
+  model: string,
+  evaluation: EvaluationResult | null,
+  threads: WorkerThreads<InferenceRequests> | undefined,
+  summary: Summary,
+  progress: ProgressBar,
+): Promise<void> {
+  const { config } = loaded;
+  if (evaluation) {
+    const { anomaly, train_rows } = evaluation.evaluation;
+    await writeAnomalyThreshold(model, {
+      percentile: anomaly.percentile,
+      threshold: anomaly.threshold,
+      relative_accuracy: anomaly.relative_accuracy,
+      training_rows: train_rows,
+    });
+    return;
+  }
+  if (!threads) return;
+  const inference = await Inference.start({ model, backend: summary.backend as BackendChoice, workers: summary.workers, threads });
+  try {
+    const threshold = await fitThreshold(inference, dataSource(config, 'train', loaded.preprocessing), config.anomaly.percentile, {
+      progress: (stage) => progress.update({ label: stage.name, fraction: stage.fraction, rows: stage.rows }),
+    });
+    await writeAnomalyThreshold(model, threshold);
+  } finally {
+    progress.clear();
+    await inference.close();
+  }
+}
+
 function logDone(loaded: LoadedPipeline, folder: RunFolder, summary: Summary, outputs: Record<string, string>, log: (line: string) => void): void {
   const { config } = loaded;
   const { out, snapshots } = folder;
@@ -254,12 +326,4 @@ function logDone(loaded: LoadedPipeline, folder: RunFolder, summary: Summary, ou
   if (config.outputs.report) files.push('report.html', 'plots/');
   if (config.outputs.report && config.outputs.evaluate && config.outputs.save_model) files.push('evaluation.json', 'anomalies.csv');
   log(`outputs: ${path.relative(process.cwd(), out) || '.'}/ (summary.json, ${files.join(', ')})`);
-}
-
-/** Images are square unless data.image says otherwise; a width that is no square leaves the last row short. */
-function imageShape(loaded: LoadedPipeline): { width: number; height: number } {
-  const { config } = loaded;
-  const inputs = models.get(config.model.type).inputWidth(config.model);
-  const width = config.data.image?.width ?? Math.ceil(Math.sqrt(inputs));
-  return { width, height: config.data.image?.height ?? Math.ceil(inputs / width) };
 }

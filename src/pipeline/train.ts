@@ -42,6 +42,8 @@ export interface TrainOptions {
   readonly resume?: Checkpoint;
   /** How the trainer starts: the worker threads' `Trainer` unless a test passes a fake. */
   readonly startTrainer?: StartTrainer;
+  /** Test rows the snapshots reconstruct (a table's per-column errors want more); snapshots.rows × cols by default. */
+  readonly previewRows?: number;
 }
 
 /** Where a checkpoint stands: the phase, the epochs done in it and over the run, the batches of the next one. */
@@ -111,6 +113,7 @@ export class TrainingRun {
     private readonly phases: readonly Phase[],
     private readonly at: ResumePoint,
     private readonly signal: AbortSignal | undefined,
+    private readonly previewRows: number | undefined,
   ) {
     this.history = [...at.history];
     this.knownRows = at.knownRows;
@@ -130,7 +133,7 @@ export class TrainingRun {
     const start: StartTrainer = options.startTrainer ?? ((o) => Trainer.start(o));
     const optimizer = { ...config.optimizer, weight_decay: config.train.weight_decay };
     const trainer = await start({ workers, backend, init: { model: model.spec(config.model, config.seed), optimizer, loss: config.loss } });
-    return new TrainingRun(loaded, trainer, workers, phases, at, options.signal);
+    return new TrainingRun(loaded, trainer, workers, phases, at, options.signal, options.previewRows);
   }
 
   /** The run as events, once: subscribing trains; unsubscribing before `end` closes the trainer. */
@@ -189,7 +192,7 @@ export class TrainingRun {
     return {
       type: 'start',
       pipeline: this.loaded.name,
-      dataflow: describeDataflow(config, models.get(config.model.type).describe(config.model), `x${w} worker${w === 1 ? '' : 's'}, ${t.backend}`),
+      dataflow: describeDataflow(this.loaded, models.get(config.model.type).describe(config.model), `x${w} worker${w === 1 ? '' : 's'}, ${t.backend}`),
       backend: t.backend,
       skipped: t.skipped,
       matMul: t.matMul,
@@ -202,10 +205,10 @@ export class TrainingRun {
 
   private async readPreview(): Promise<Preview> {
     const { config } = this.loaded;
-    const count = config.snapshots.rows * config.snapshots.cols;
+    const count = this.previewRows ?? config.snapshots.rows * config.snapshots.cols;
     // Copied as they go by: a row's values may be a view into memory its source reuses for the next row.
     const preview = await lastValueFrom(
-      splitRows(config, 'test').pipe(rowStages(config, stageContext(config, 'test', 0)), take(count), map(copyRow), toArray()),
+      splitRows(this.loaded, 'test').pipe(rowStages(config, stageContext(this.loaded, 'test', 0)), take(count), map(copyRow), toArray()),
     );
     return { inputs: preview.map((r) => r.x), targets: preview.map((r) => r.target ?? r.x), width: preview[0].x.length };
   }
@@ -277,7 +280,7 @@ export class TrainingRun {
       testRows: test.rows,
       tensors: numTensors,
       rssMb: Math.round(process.memoryUsage().rss / 1024 / 1024),
-      skipped: config.data.on_bad_row === 'skip' ? { train: pass.badRows.skipped, test: test.skipped } : null,
+      skipped: config.data.on_bad_row === 'skip' || config.data.missing === 'skip' ? { train: pass.badRows.skipped, test: test.skipped } : null,
       lr: pass.lr,
       steps: this.phaseSteps,
       earlyStopping: this.stopping?.status() ?? null,
@@ -314,7 +317,7 @@ export class TrainingRun {
     let cut = false;
     const badRows = new BadRows();
     await lastValueFrom(
-      splitBatches(this.loaded.config, 'train', epoch, {
+      splitBatches(this.loaded, 'train', epoch, {
         flow,
         allocate: t.allocate,
         badRows,
@@ -359,7 +362,7 @@ export class TrainingRun {
     const flow = new FlowControl(this.workers + 1);
     const badRows = new BadRows();
     const { sums, input } = await lastValueFrom(
-      splitBatches(this.loaded.config, 'test', 0, { flow, badRows }).pipe(
+      splitBatches(this.loaded, 'test', 0, { flow, badRows }).pipe(
         mergeMap((batch) => {
           flow.acquire();
           return defer(() => this.trainer.evaluate(batch.x, batch.target, batch.rows, batch.cols).then((r) => ({ ...r, rows: batch.rows }))).pipe(

@@ -43,7 +43,8 @@ export function latentMapSvg(points: ReadonlyArray<{ x: number; y: number; label
     encoding: {
       x: { field: 'x', type: 'quantitative', title: 'first principal direction of the codes' },
       y: { field: 'y', type: 'quantitative', title: 'second principal direction' },
-      color: { field: 'label', type: 'nominal' },
+      // Unlabelled rows get no legend of one empty label.
+      ...(points.some((p) => p.label !== '') ? { color: { field: 'label', type: 'nominal' } } : {}),
     },
   });
 }
@@ -69,5 +70,21 @@ export function errorHistogramSvg(errors: ArrayLike<number>, threshold: number):
         encoding: { x: { field: 'threshold', type: 'quantitative' } },
       },
     ],
+  });
+}
+
+/** Each input column's reconstruction error per epoch (log scale), one line per column. */
+export function columnErrorsSvg(points: ReadonlyArray<{ epoch: number; column: string; error: number }>): Promise<string> {
+  return svg({
+    width: 480,
+    height: 300,
+    title: 'Reconstruction error per column',
+    data: { values: [...points] },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
+      y: { field: 'error', type: 'quantitative', scale: { type: 'log' }, title: '0.5·MSE of its features' },
+      color: { field: 'column', type: 'nominal', sort: { field: 'error', op: 'max', order: 'descending' } },
+    },
   });
 }

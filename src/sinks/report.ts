@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Evaluation, EvaluationResult } from '../types.js';
+import { chartFigure, esc, fmt, table } from './html.js';
 import { errorHistogramSvg, latentMapSvg, lossCurveSvg } from './plots.js';
+import { columnsSection } from './tableReport.js';
 
 export interface ReportOptions {
   /** The run's wall time, asked for as the page is put together (summary.json's figure was written earlier). */
@@ -52,6 +54,7 @@ export async function writeReport(runDir: string, evaluation: EvaluationResult |
     `<h2>Loss</h2>${chartFigure(loss, `Train and test loss per epoch, log scale${run.summary.objective ? ` (${String(run.summary.objective)})` : ''}.`)}`,
     metricsTable(run.metrics),
     picturesSection(run),
+    await columnsSection(run.dir, chart),
     evaluated,
     `<h2>Pipeline</h2><pre>${esc(run.pipelineYaml)}</pre>`,
   ];
@@ -107,8 +110,14 @@ function summaryTable(summary: Record<string, unknown>, wallSeconds: number | un
   return table(['', ''], rows);
 }
 
+/** Metrics per epoch; a long run's table is folded away (the loss chart above shows the same). */
 function metricsTable(metrics: RunFiles['metrics']): string {
-  return `<h2>Metrics</h2>${table(
+  const html = metricsRows(metrics);
+  return metrics.length > 20 ? `<h2>Metrics</h2><details><summary>${metrics.length} epochs</summary>${html}</details>` : `<h2>Metrics</h2>${html}`;
+}
+
+function metricsRows(metrics: RunFiles['metrics']): string {
+  return `${table(
     ['epoch', 'phase', 'train loss', 'test loss', 's', 'samples/s'],
     metrics.map((m) => [String(m.epoch), String(m.phase ?? ''), fmt(m.train_loss), fmt(m.test_loss), String(m.seconds), String(m.samples_per_s)]),
   )}`;
@@ -129,13 +138,15 @@ function picturesSection(run: RunFiles): string {
     { file: 'manifold.png', caption: 'The 2-d latent space decoded over a 15×15 grid of the prior’s 5%–95% quantiles.' },
     { file: 'interpolation.png', caption: 'The first test image, then the decoded straight line between the codes of the first two, then the second image.' },
   ].filter((p) => existsSync(path.join(run.dir, p.file)));
-  let html = `<h2>Reconstructions</h2><div class="pictures">${pictures.map((p) => pngFigure(path.join(run.dir, p.file), p.caption)).join('')}</div>`;
   const snapshotDir = path.join(run.dir, 'snapshots');
   const snapshots = existsSync(snapshotDir)
     ? readdirSync(snapshotDir)
         .filter((f) => f.endsWith('.png'))
         .sort()
     : [];
+  // A table's run has no pictures: its columns section stands in for them.
+  if (pictures.length === 0 && snapshots.length === 0) return '';
+  let html = `<h2>Reconstructions</h2><div class="pictures">${pictures.map((p) => pngFigure(path.join(run.dir, p.file), p.caption)).join('')}</div>`;
   if (snapshots.length > 0) {
     const figures = snapshots.map((f) => pngFigure(path.join(snapshotDir, f), snapshotCaption(f, run, denoising)));
     html += `<h3>Snapshots</h3><div class="pictures">${figures.join('')}</div>`;
@@ -154,14 +165,17 @@ function snapshotCaption(file: string, run: RunFiles, denoising: boolean): strin
 
 async function evaluationSection(evaluation: EvaluationResult, chart: (name: string, svg: Promise<string>) => Promise<string>): Promise<string> {
   const e = evaluation.evaluation;
-  const probe = (s: { logistic: number; knn: number } | undefined) => (s ? [s.logistic.toFixed(3), s.knn.toFixed(3)] : ['', '']);
+  // Without labels there are no probes, and no columns for them.
+  const probe = (s: { logistic: number; knn: number } | undefined) => (!e.probes ? [] : s ? [s.logistic.toFixed(3), s.knn.toFixed(3)] : ['', '']);
   const rows = [
     ['autoencoder', fmt(e.model_test_loss), ...probe(e.probes?.model)],
     [`PCA, ${e.pca_components} components`, fmt(e.pca_test_loss), ...probe(e.probes?.pca)],
   ];
   if (e.probes) rows.push(['raw values', '', ...probe(e.probes.raw)]);
+  const header = ['', `test loss: ${e.model_test_loss_is}`, ...(e.probes ? ['logistic probe', `${e.probes.k}-NN probe`] : [])];
+  const labelled = evaluation.latent.some((p) => p.label !== '');
   const parts = [
-    `<h2>Evaluation</h2>${table(['', `test loss: ${e.model_test_loss_is}`, 'logistic probe', `${e.probes?.k ?? 5}-NN probe`], rows)}`,
+    `<h2>Evaluation</h2>${table(header, rows)}`,
     `<p>${e.anomaly.flagged} of ${e.test_rows} test rows lie above the ${e.anomaly.percentile}th percentile of the training errors (${e.anomaly.threshold.toPrecision(4)}).</p>`,
   ];
   const figures: string[] = [];
@@ -169,7 +183,7 @@ async function evaluationSection(evaluation: EvaluationResult, chart: (name: str
     figures.push(
       chartFigure(
         await chart('latent-map.svg', latentMapSvg(evaluation.latent)),
-        `The codes of ${evaluation.latent.length} test rows projected onto their two principal directions, coloured by label.`,
+        `The codes of ${evaluation.latent.length} test rows projected onto their two principal directions${labelled ? ', coloured by label' : ''}.`,
       ),
     );
   }
@@ -205,10 +219,6 @@ function displayScale(width: number, height: number): number {
   return 1;
 }
 
-function chartFigure(svg: string, caption: string): string {
-  return `<figure class="chart">${svg}<figcaption>${esc(caption)}</figcaption></figure>`;
-}
-
 function page(title: string, sections: string[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>aeflow report: ${esc(title)}</title>
@@ -220,23 +230,11 @@ td:first-child, th:first-child { text-align: left; white-space: nowrap; }
 .pictures { display: flex; flex-wrap: wrap; gap: 1em 20px; align-items: flex-start; }
 figure { margin: 0 0 1em; max-width: 100%; } figcaption { color: #555; font-size: 0.9em; margin-top: 0.3em; }
 figure img { display: block; max-width: 100%; height: auto; image-rendering: pixelated; }
+.wide { overflow-x: auto; max-width: 100%; }
 pre { background: #f6f6f6; padding: 1em; overflow: auto; }
 </style></head>
 <body>
 ${sections.join('\n')}
 </body></html>
 `;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const th = header.some(Boolean) ? `<tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>` : '';
-  return `<table>${th}${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
-}
-
-function fmt(v: unknown): string {
-  return typeof v === 'number' ? v.toPrecision(4) : '';
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { AeflowError } from '../errors.js';
-import { deriveSeed, Random } from '../random.js';
+import { deriveSeed, shuffledOrder } from '../random.js';
 
 export interface LabelledImages {
   readonly width: number;
@@ -43,13 +43,7 @@ export function bundledDigits(): LabelledImages {
 
 /** A seeded random split: `train` images for training, the rest for testing. */
 export function splitImages(images: LabelledImages, train: number, seed: number): [LabelledImages, LabelledImages] {
-  const n = images.labels.length;
-  const order = Array.from({ length: n }, (_, i) => i);
-  const random = new Random(deriveSeed(seed, 'split'));
-  for (let i = n - 1; i > 0; i--) {
-    const j = random.int(i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  const order = shuffledOrder(images.labels.length, deriveSeed(seed, 'split'));
   const take = (ids: number[]): LabelledImages => {
     const size = images.width * images.height;
     const labels = new Uint8Array(ids.length);

@@ -28,6 +28,8 @@ interface CacheMeta {
   readonly hasLabel: boolean;
   readonly header: string[] | null;
   readonly featureColumns: number[];
+  /** A categorical feature's values by the ids the cached rows hold (see RowOrigin.categories). */
+  readonly categories?: Array<string[] | null>;
   /** Rows the caching pass skipped (on_bad_row: skip): they are not in the cache, but are still reported. */
   readonly skipped?: SkippedRows;
 }
@@ -59,7 +61,15 @@ export async function cacheKey(file: string, options: CsvOptions): Promise<strin
   await statCsv(file);
   const real = await fs.realpath(file);
   const stat = await fs.stat(real);
-  const identity = { format: FORMAT, file: real, size: stat.size, mtime: stat.mtimeMs, header: options.header, label: options.labelColumn };
+  const identity = {
+    format: FORMAT,
+    file: real,
+    size: stat.size,
+    mtime: stat.mtimeMs,
+    header: options.header,
+    label: options.labelColumn,
+    columns: options.columns ?? null,
+  };
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 32);
 }
 
@@ -88,7 +98,7 @@ const WRITE_ROWS = 1024;
 function readCached(file: string, base: string, meta: CacheMeta, options: CsvOptions): Observable<Row> {
   return new Observable<Row>((subscriber) => {
     const record = 8 + 4 * meta.width;
-    const origin: RowOrigin = { file, header: meta.header, featureColumns: meta.featureColumns };
+    const origin: RowOrigin = { file, header: meta.header, featureColumns: meta.featureColumns, ...(meta.categories ? { categories: meta.categories } : {}) };
     const total = meta.rows * record;
     const run = async () => {
       if (meta.skipped && options.badRows) options.badRows.merge(meta.skipped);
@@ -313,6 +323,7 @@ class CacheWriter {
       hasLabel: shape.hasLabel,
       header: shape.origin.header ? [...shape.origin.header] : null,
       featureColumns: [...shape.origin.featureColumns],
+      ...(shape.origin.categories ? { categories: shape.origin.categories.map((c) => (c ? [...c] : null)) } : {}),
       skipped: badRows ? { ...badRows.skipped, lines: [...badRows.skipped.lines] } : undefined,
     };
   }

@@ -92,6 +92,11 @@ export class Inference {
     await this.threads.broadcast({ kind: 'setPca', mean, components, k });
   }
 
+  /** Each row's error and its `top` contributing input columns (see the worker's `contributions`). */
+  contributions(x: Float32Array, rows: number, groups: Int32Array, columns: number, top: number): Promise<InferenceRequests['contributions']['result']> {
+    return this.threads.call(this.threads.anyReplica(), { kind: 'contributions', x, rows, cols: this.inputs, groups, columns, top }, movable(x));
+  }
+
   /** The model's and PCA's error of each row, and the model's codes (see `encode` for the buffer). */
   score(x: Float32Array, rows: number): Promise<InferenceRequests['score']['result']> {
     return this.threads.call(this.threads.anyReplica(), { kind: 'score', x, rows, cols: this.inputs }, movable(x));

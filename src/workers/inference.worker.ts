@@ -113,6 +113,19 @@ const handlers: Handlers = {
     return {};
   },
 
+  contributions(rows) {
+    const [errors, squares] = tf.tidy(() => {
+      const x = tensorOf(rows);
+      const d = tf.squaredDifference(stack(decoder, 'decoder').apply(stack(encoder, 'encoder').apply(x)), x);
+      return [tf.mul(0.5, tf.mean(d, 1)), d];
+    });
+    try {
+      return { errors: readArray(errors), ...topColumns(heapView(squares), rows.rows, rows.cols, rows.groups, rows.columns, rows.top) };
+    } finally {
+      squares.dispose();
+    }
+  },
+
   score(rows) {
     const p = pcaOf();
     const x = tensorOf(rows);
@@ -194,6 +207,38 @@ const handlers: Handlers = {
     return { numTensors: m.numTensors, numBytes: m.numBytes };
   },
 };
+
+/** Per row, the `top` input columns by their features' summed squared errors, and each one's share of the row's sum. */
+function topColumns(
+  squares: Float32Array,
+  rows: number,
+  cols: number,
+  groups: Int32Array,
+  columns: number,
+  top: number,
+): { columns: Int32Array; shares: Float32Array } {
+  const out = new Int32Array(rows * top).fill(-1);
+  const shares = new Float32Array(rows * top);
+  const sums = new Float64Array(columns);
+  for (let r = 0; r < rows; r++) {
+    sums.fill(0);
+    let total = 0;
+    for (let f = 0; f < cols; f++) {
+      const v = squares[r * cols + f];
+      sums[groups[f]] += v;
+      total += v;
+    }
+    for (let k = 0; k < top; k++) {
+      let best = -1;
+      for (let j = 0; j < columns; j++) if (sums[j] >= 0 && (best < 0 || sums[j] > sums[best])) best = j;
+      if (best < 0) break;
+      out[r * top + k] = best;
+      shares[r * top + k] = total > 0 ? sums[best] / total : 0;
+      sums[best] = -1;
+    }
+  }
+  return { columns: out, shares };
+}
 
 /** Rows per piece when the held queries' codes are computed: keeps the WASM heap from growing for them. */
 const QUERY_PIECE = 512;

@@ -46,6 +46,14 @@ export interface InferenceRequests {
   statistics: { request: Record<never, never>; result: RowStatistics | null };
   /** The fitted PCA: mean (d) and components (d × k, row-major). */
   setPca: { request: { mean: Float32Array; components: Float32Array; k: number }; result: Record<never, never> };
+  /**
+   * Each row's reconstruction error, and the `top` input columns whose features' squared errors add up to the
+   * most (`groups[f]`: feature f's input column, of `columns`), with their share of the row's error.
+   */
+  contributions: {
+    request: Rows & { groups: Int32Array; columns: number; top: number };
+    result: { errors: Float32Array; columns: Int32Array; shares: Float32Array };
+  };
   /** The model's and PCA's reconstruction error of each row, and the model's codes. */
   score: { request: Rows; result: { errors: Float32Array; pcaErrors: Float32Array; codes: Float32Array } };
   /**

@@ -50,9 +50,29 @@ describe('hostile input: works, or ends in a coded error', () => {
     expect(await code(write(content))).toBe(expected);
   });
 
-  it('a gzip file or binary bytes named .csv are not text', async () => {
-    expect(await code(write(gzipSync('label,a\n1,2\n')))).toBe('CSV_NOT_TEXT');
+  it('a gzip file is read as its text, whatever its name; binary bytes are not text', async () => {
+    const rows = await read(write(gzipSync('label,a\n1,2\n3,"4"\n')));
+    expect(rows.map((r) => [r.label, ...r.x])).toEqual([
+      [1, Math.fround(2 / 255)],
+      [3, Math.fround(4 / 255)],
+    ]);
     expect(await code(write(Uint8Array.from([108, 97, 0, 1, 2, 10, 49, 0])))).toBe('CSV_NOT_TEXT');
+  });
+
+  it('a corrupt or cut gzip file ends in CSV_GZIP_INVALID naming the file', async () => {
+    const whole = gzipSync(`label,a\n${Array.from({ length: 2000 }, (_, i) => `${i % 10},${i % 256}`).join('\n')}\n`);
+    const corrupt = Buffer.from(whole);
+    corrupt[Math.floor(corrupt.length / 2)] ^= 0xff;
+    for (const bytes of [corrupt, whole.subarray(0, whole.length - 20)]) {
+      const file = write(bytes);
+      const e = await read(file).then(
+        () => null,
+        (err) => err,
+      );
+      expect(e).toBeInstanceOf(AeflowError);
+      expect(e.code).toBe('CSV_GZIP_INVALID');
+      expect(e.message).toContain(file);
+    }
   });
 
   it('a folder or a missing path', async () => {

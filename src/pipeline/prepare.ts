@@ -1,0 +1,69 @@
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { filter } from 'rxjs';
+import { needsPreprocessing } from '../config/columns.js';
+import type { LoadedPipeline } from '../config/load.js';
+import { fitPreprocessing } from '../preprocessing/fit.js';
+import { Preprocessing, type PreprocessingJson } from '../preprocessing/preprocessing.js';
+import { BadRows } from '../sources/badRows.js';
+import { csvShape } from '../sources/csv.js';
+import { columnPlan } from '../config/columns.js';
+import { dataRows, dataSource } from './dataflow.js';
+import { PREPROCESSING_FILE } from './modelData.js';
+
+export interface PrepareOptions {
+  /** A resumed run's folder: its preprocessing.json is reused, so the model goes on seeing the same features. */
+  readonly resumeFolder?: string | null;
+  /** Told how far the statistics pass has read. */
+  readonly progress?: (bytesParsed: number, totalBytes: number, rows: number) => void;
+}
+
+/**
+ * What a pipeline learns from its data before training: a tabular pipeline's preprocessing, fitted in one pass
+ * over the raw training split (or read back on resume), and an `auto` input's width.
+ */
+export async function prepareData(loaded: LoadedPipeline, options: PrepareOptions = {}): Promise<LoadedPipeline> {
+  const { config } = loaded;
+  if (needsPreprocessing(config)) {
+    const saved = options.resumeFolder ? path.join(options.resumeFolder, PREPROCESSING_FILE) : null;
+    const p = saved && existsSync(saved) ? await readPreprocessing(saved) : await fitOnTrainingSplit(loaded, options);
+    return loaded.withPreprocessing(p);
+  }
+  if (!loaded.autoInput) return loaded;
+  const badRows = config.data.on_bad_row === 'skip' ? new BadRows() : undefined;
+  const { width } = await csvShape(config.data.train, {
+    header: config.data.header,
+    labelColumn: config.data.label_column,
+    badRows,
+    columns: columnPlan(config),
+  });
+  return loaded.withInputWidth(width);
+}
+
+/** The statistics pass: every raw training row (minus the ones training will skip) into the column statistics. */
+async function fitOnTrainingSplit(loaded: LoadedPipeline, options: PrepareOptions): Promise<Preprocessing> {
+  const { data } = loaded.config;
+  const raw = dataSource(loaded.config, 'train', null, true);
+  let rows$ = dataRows(raw, { badRows: new BadRows(), progress: options.progress });
+  // Under missing: skip, the rows training drops take no part in the statistics either.
+  if (data.missing === 'skip') rows$ = rows$.pipe(filter((row) => !row.x.some(Number.isNaN)));
+  return fitPreprocessing(rows$, {
+    normalize: data.normalize,
+    scale: data.scale,
+    missing: data.missing,
+    indicators: data.missing_indicators,
+    maxCategories: data.max_categories,
+  });
+}
+
+async function readPreprocessing(file: string): Promise<Preprocessing> {
+  return Preprocessing.fromJson(JSON.parse(await fs.readFile(file, 'utf8')) as PreprocessingJson, file);
+}
+
+/** Writes preprocessing.json into a folder (the run's, for resume; the model's, for everything that uses it). */
+export async function writePreprocessing(folder: string, p: Preprocessing): Promise<string> {
+  await fs.mkdir(folder, { recursive: true });
+  const file = path.join(folder, PREPROCESSING_FILE);
+  await fs.writeFile(file, JSON.stringify(p.json, null, 2) + '\n');
+  return file;
+}

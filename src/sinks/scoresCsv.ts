@@ -1,0 +1,72 @@
+import { once } from 'node:events';
+import { createWriteStream, promises as fs } from 'node:fs';
+import type { Batch } from '../rows.js';
+import { CsvText } from './csvText.js';
+
+/** A CSV field: quoted when it holds a comma, a quote or a line end. */
+function field(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * scores.csv, streamed in input order: per row its index, line, label (when the input has labels), its
+ * reconstruction error, `anomaly` (1 above the model's threshold), and the input columns that contribute most
+ * to its error with their shares of it. The file takes its name only when complete.
+ */
+export class ScoresCsv {
+  private readonly partial: string;
+  private readonly out;
+  private readonly text = new CsvText();
+  rows = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly names: readonly string[],
+    private readonly withLabels: boolean,
+    private readonly top: number,
+  ) {
+    this.partial = `${file}.partial`;
+    this.out = createWriteStream(this.partial);
+    const tops = Array.from({ length: top }, (_, k) => [`column_${k + 1}`, `share_${k + 1}`]).flat();
+    this.out.write(['row', 'line', ...(withLabels ? ['label'] : []), 'error', 'anomaly', ...tops].join(',') + '\n');
+  }
+
+  async write(b: Batch, errors: Float32Array, columns: Int32Array, shares: Float32Array, threshold: number): Promise<void> {
+    const { text, top } = this;
+    for (let r = 0; r < b.rows; r++) {
+      text.int(b.indices[r]);
+      text.comma();
+      text.int(b.lines[r]);
+      text.comma();
+      if (this.withLabels) {
+        const label = b.labels ? b.labels[r] : Number.NaN;
+        if (!Number.isNaN(label)) text.number(label);
+        text.comma();
+      }
+      text.number(errors[r]);
+      text.comma();
+      text.int(errors[r] > threshold ? 1 : 0);
+      for (let k = 0; k < top; k++) {
+        const c = columns[r * top + k];
+        text.comma();
+        if (c >= 0) text.text(field(this.names[c]));
+        text.comma();
+        if (c >= 0) text.number(shares[r * top + k]);
+      }
+      text.newline();
+    }
+    this.rows += b.rows;
+    if (!this.out.write(text.take())) await once(this.out, 'drain');
+  }
+
+  async close(): Promise<void> {
+    this.out.end();
+    await once(this.out, 'close');
+    await fs.rename(this.partial, this.file);
+  }
+
+  async abort(): Promise<void> {
+    this.out.destroy();
+    await fs.rm(this.partial, { force: true });
+  }
+}

@@ -1,0 +1,20 @@
+import { glob, isDynamicPattern } from 'tinyglobby';
+import { AeflowError } from '../errors.js';
+
+/** Whether a data path is a pattern of shards (`data/shards/*.csv`) rather than one file. */
+export function isPattern(file: string): boolean {
+  return file !== '-' && isDynamicPattern(file);
+}
+
+/** The files a pattern matches, in sorted order: the order their rows are read in. */
+export async function shardFiles(pattern: string): Promise<string[]> {
+  const files = (await glob(pattern, { onlyFiles: true, absolute: false, expandDirectories: false })).sort();
+  if (files.length === 0) {
+    throw new AeflowError(
+      'CSV_NOT_FOUND',
+      `${pattern}: no file matches`,
+      'check the pattern (quote it on the command line, so that aeflow expands it rather than the shell)',
+    );
+  }
+  return files;
+}
