@@ -17,7 +17,7 @@ const run = async (n) => {
   for (let i = 0; i < n; i++) {
     const x = trainer.allocate(batch.length);
     x.set(batch);
-    inFlight.push(trainer.step(x, null, 256, 784));
+    inFlight.push(trainer.step(x, null, 256, 784, adam.learning_rate));
     if (inFlight.length >= 4) await inFlight.shift();
   }
   await Promise.all(inFlight);

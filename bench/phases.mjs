@@ -24,7 +24,7 @@ if (isMainThread && where === 'worker') {
   const times = [];
   let started = performance.now();
   for (let i = 1; i <= steps; i++) {
-    ok(await handle({ kind: 'step', x, target: null, rows: 256, cols: 784 }));
+    ok(await handle({ kind: 'step', x, target: null, rows: 256, cols: 784, lr: optimizer.learning_rate }));
     if (i % 100 === 0) {
       times.push(((performance.now() - started) / 100).toFixed(1));
       started = performance.now();

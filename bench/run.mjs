@@ -7,6 +7,7 @@
 //   npm run bench -- --quick               2 epochs, a 200 MB CSV, scikit-learn left out
 //   npm run bench -- --only training,encode   some sections: training, evaluation, memory, encode, serve, redis, start, tabular
 //   npm run bench -- --workers 1           aeflow with one worker (default: auto)
+//   npm run bench -- --quality             the quality section alone (with --quick: 3 epochs, and PyTorch gets aeflow's wall)
 //
 // Sections:
 //   training    the reference configuration without evaluation, then the PyTorch script (bench/reference.py)
@@ -17,6 +18,8 @@
 //   redis       `aeflow score` reading a Redis stream (a redis-server of its own): 1, 2 and 3 consumer processes
 //   start       what `npm start` does: build, the bundled digits, the reference run with its evaluation
 //   tabular     bench/tabular.mjs: gzip and shards, the shipped table against PCA, one-class anomaly detection
+//   quality     pipelines/fashion-30d.yaml from a cold cache, then bench/quality_reference.py (PyTorch) for the same
+//               3 minutes, each side's test loss at the mark (not in the default list: `--quality` or `--only quality`)
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -29,9 +32,15 @@ import { count, lastValueFrom } from 'rxjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'bench', 'out');
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean' }, workers: { type: 'string', default: 'auto' }, 'big-gb': { type: 'string' }, only: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean' },
+    quality: { type: 'boolean' },
+    workers: { type: 'string', default: 'auto' },
+    'big-gb': { type: 'string' },
+    only: { type: 'string' },
+  },
 });
-const sections = new Set((values.only ?? 'training,evaluation,memory,encode,serve,redis,start,tabular').split(','));
+const sections = new Set((values.only ?? (values.quality ? 'quality' : 'training,evaluation,memory,encode,serve,redis,start,tabular')).split(','));
 const epochs = values.quick ? 2 : 10;
 const bigBytes = Number(values['big-gb'] ?? (values.quick ? 0.2 : 2)) * 1024 ** 3;
 mkdirSync(out, { recursive: true });
@@ -95,6 +104,7 @@ if (sections.has('serve')) await serveSection();
 if (sections.has('redis')) await redisSection();
 if (sections.has('start')) startSection();
 if (sections.has('tabular')) tabularSection();
+if (sections.has('quality')) qualitySection();
 
 const header = [
   '# aeflow benchmark',
@@ -552,6 +562,68 @@ function startSection() {
     '## npm start (the bundled digits)',
     '',
     `${total.toFixed(1)} s: build ${build.seconds.toFixed(1)} s, data ${data.seconds.toFixed(1)} s, run ${run.seconds.toFixed(1)} s (evaluation ${e.seconds.total} s). Target ≤ 15 s: ${verdict(total <= 15)}.`,
+    '',
+  );
+}
+
+/**
+ * The 30-d code recipe against PyTorch in the same sitting, for the same wall time: aeflow from a cold cache to
+ * the saved model (evaluation off), then PyTorch trains whole epochs until the 3-minute mark (--quick: 3 epochs,
+ * and PyTorch gets aeflow's own wall time). Both losses are 0.5·MSE over the Fashion-MNIST test split.
+ */
+function qualitySection() {
+  const mark = 180;
+  const epochsArgs = values.quick ? ['--set', 'train.epochs=3'] : [];
+  const cache = path.join(out, 'quality-cache');
+  rmSync(cache, { recursive: true, force: true });
+  const run = aeflow([
+    'run',
+    'pipelines/fashion-30d.yaml',
+    '--out',
+    path.join(out, 'quality'),
+    '--force',
+    '--workers',
+    values.workers,
+    '--set',
+    `data.train=${train}`,
+    '--set',
+    `data.test=${test}`,
+    '--set',
+    `cache.dir=${cache}`,
+    '--set',
+    'outputs.evaluate=false',
+    '--set',
+    'outputs.report=false',
+    ...epochsArgs,
+  ]);
+  rmSync(cache, { recursive: true, force: true });
+  const s = read(path.join(out, 'quality', 'summary.json'));
+  const budget = values.quick ? Math.ceil(run.seconds) : mark;
+  log(
+    `aeflow fashion-30d: test loss ${s.test_loss.toFixed(5)} after ${s.epochs} epochs, ${s.to_saved_model_s} s to the saved model (${run.seconds.toFixed(1)} s process wall)`,
+  );
+  let torch = null;
+  if (pythonHas('torch')) {
+    const args = [path.join(root, 'bench', 'quality_reference.py'), train, test, '--seconds', String(budget), '--threads', String(os.availableParallelism())];
+    const r = timed(python, [...args, '--out', path.join(out, 'quality-torch.pt')]);
+    torch = { ...JSON.parse(r.stdout), process_wall_s: r.seconds };
+    log(
+      `pytorch 784-512-256-30: test loss ${torch.test_loss?.toFixed(5)} after ${torch.epochs_by_mark} epochs by ${budget} s (${r.seconds.toFixed(1)} s process wall)`,
+    );
+  } else {
+    log('pytorch: not run (no python3 with torch; on Debian: apt-get install python3-torch libopenblas0-pthread)');
+  }
+  const inTime = run.seconds <= budget;
+  const lossRatio = torch?.test_loss ? s.test_loss / torch.test_loss : null;
+  report.push(
+    `## Quality: a 30-d code in ${budget} s, aeflow (pipelines/fashion-30d.yaml) against PyTorch (bench/quality_reference.py)`,
+    '',
+    '| | aeflow | PyTorch | aeflow / PyTorch | target |',
+    '| --- | --- | --- | --- | --- |',
+    `| test 0.5·MSE at the ${budget} s mark | ${s.test_loss.toFixed(5)} | ${torch?.test_loss?.toFixed(5) ?? '-'} | ${lossRatio === null ? '-' : lossRatio.toFixed(2)} | ≤ 0.8: ${lossRatio === null ? '-' : verdict(lossRatio <= 0.8)}; ≤ 0.0039 (half PCA-30's 0.00781): ${verdict(s.test_loss <= 0.0039)} |`,
+    `| epochs | ${s.epochs} | ${torch?.epochs_by_mark ?? '-'} | | |`,
+    `| wall, start to saved model (s) | ${run.seconds.toFixed(1)} (summary: ${s.to_saved_model_s}) | ${torch ? torch.process_wall_s.toFixed(1) : '-'} | | ≤ ${budget}: ${verdict(inTime)} |`,
+    `| training throughput (samples/s) | ${s.samples_per_s} | ${torch ? Math.round((torch.epochs.length * 60000) / torch.epochs.reduce((t, e) => t + e.seconds, 0)) : '-'} | | |`,
     '',
   );
 }

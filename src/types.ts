@@ -64,7 +64,20 @@ export interface Checkpoint {
   /** metrics.jsonl so far, one object per completed epoch. */
   readonly metrics: unknown[];
   readonly state: ReplicaState;
+  /** Under early stopping: the best epoch so far and its weights (what the saved model will hold). */
+  readonly best?: { readonly epoch: number; readonly weights: Float32Array[] };
   readonly written: string;
+}
+
+/** Where early stopping stands after an epoch (see pipeline/earlyStopping.ts). */
+export interface EarlyStoppingStatus {
+  /** The epoch with the lowest test loss so far (counted over the run), and that loss. */
+  readonly bestEpoch: number;
+  readonly bestTestLoss: number;
+  /** Epochs since the best one that did not improve on it. */
+  readonly epochsSinceBest: number;
+  /** Whether training stops after this epoch. */
+  readonly stop: boolean;
 }
 
 /** What a run's train and test losses measure, so that a reader can tell them from the evaluation's 0.5·MSE. */
@@ -132,6 +145,12 @@ export interface EpochEvent {
   rssMb: number;
   /** Under `on_bad_row: skip`: the rows this epoch's passes skipped, per split. */
   skipped: { train: SkippedRows; test: SkippedRows } | null;
+  /** The learning rate of the epoch's last optimizer step, as the schedule gave it to the trainer. */
+  lr: number;
+  /** Optimizer steps taken in the phase so far, this epoch's included. */
+  steps: number;
+  /** With `train.early_stopping`, in the phase it watches: the best epoch so far, and whether training stops. */
+  earlyStopping: EarlyStoppingStatus | null;
   log: boolean;
   snapshot: Snapshot | null;
 }
@@ -180,6 +199,12 @@ export interface Summary {
   noisy_input_loss?: number;
   /** Under `on_bad_row: skip`: what each split's last pass skipped (count, first lines, first message). */
   skipped_rows?: { train: SkippedRows; test: SkippedRows };
+  /** The epoch whose weights model/ holds (with early stopping, the best; else the last), whose losses these are. */
+  saved_epoch: number;
+  /** `epochs`: every epoch of train.epochs ran; `early_stopping`: the test loss stopped improving. */
+  stopped_by: 'epochs' | 'early_stopping';
+  /** Why training stopped, in a sentence. */
+  stop_reason: string;
   samples_per_s: number;
   /** The epochs' training passes. */
   train_s: number;
@@ -221,6 +246,12 @@ export interface Evaluation {
   pca_components: number;
   /** model / PCA: below 1, the autoencoder reconstructs better than PCA. */
   model_vs_pca: number;
+  /**
+   * The same errors as a sum of squared errors over a row's values, averaged over the test rows: Hinton &
+   * Salakhutdinov's unit for images (2 × the row width × the 0.5·MSE).
+   */
+  model_sq_error_per_row: number;
+  pca_sq_error_per_row: number;
   /**
    * Rows above the `percentile` of the training rows' errors, from a quantile sketch (DDSketch) of every
    * training error: the threshold is within `relative_accuracy` of the exact percentile.

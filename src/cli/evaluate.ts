@@ -91,9 +91,10 @@ function evaluateOptions(values: Values): EvaluateOptions {
 function printEvaluation(e: Evaluation, out: string): void {
   const pad = (s: string) => s.padEnd(34);
   console.log(`evaluate: ${e.train_rows} training rows, ${e.test_rows} test rows, code size ${e.code_size}, ${e.backend} backend`);
-  console.log(`${pad('')}test loss (0.5·MSE)`);
-  console.log(`${pad('autoencoder')}${e.model_test_loss.toFixed(5)}`);
-  console.log(`${pad(`PCA, ${e.pca_components} components`)}${e.pca_test_loss.toFixed(5)}`);
+  const perRow = (v: number) => v.toFixed(2).padStart(24);
+  console.log(`${pad('')}test loss (0.5·MSE)${'squared error per row'.padStart(24)}`);
+  console.log(`${pad('autoencoder')}${e.model_test_loss.toFixed(5).padEnd(19)}${perRow(e.model_sq_error_per_row)}`);
+  console.log(`${pad(`PCA, ${e.pca_components} components`)}${e.pca_test_loss.toFixed(5).padEnd(19)}${perRow(e.pca_sq_error_per_row)}`);
   console.log(
     `${pad('autoencoder / PCA')}${e.model_vs_pca.toFixed(2)}${e.model_vs_pca < 1 ? '  (the autoencoder reconstructs better)' : '  (PCA reconstructs better)'}`,
   );

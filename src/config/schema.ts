@@ -118,6 +118,45 @@ const optimizerSchema = z
   })
   .strict();
 
+/** Linear warm-up, in optimizer steps: step k (from 0) of a phase takes (k + 1) / warmup_steps of its rate. */
+const warmupSteps = z.number().int().min(0).default(0);
+
+/**
+ * The learning rate over a phase (see models/schedule.ts for the formula): decay moves once per epoch, warm-up
+ * every step. `optimizer.learning_rate` is the rate it starts from.
+ */
+const scheduleSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('constant'), warmup_steps: warmupSteps }).strict(),
+    z
+      .object({
+        type: z.literal('step'),
+        warmup_steps: warmupSteps,
+        /** The rate is multiplied by `gamma` after every `every_epochs` epochs. */
+        every_epochs: z.number().int().min(1),
+        gamma: z.number().positive().max(1),
+      })
+      .strict(),
+    z
+      .object({
+        type: z.literal('cosine'),
+        warmup_steps: warmupSteps,
+        /** The rate of the phase's last epoch; the first epoch's is `optimizer.learning_rate`. */
+        min_lr: z.number().min(0).default(0),
+      })
+      .strict(),
+  ])
+  .default({ type: 'constant', warmup_steps: 0 });
+
+const earlyStoppingSchema = z
+  .object({
+    /** Stop after this many epochs in a row without a test loss below the best so far minus `min_delta`. */
+    patience: z.number().int().min(1),
+    /** How much lower than the best a test loss must be to count as better. */
+    min_delta: z.number().min(0).default(0),
+  })
+  .strict();
+
 const trainSchema = z
   .object({
     /** Passes over the training data (a stacked autoencoder counts its own, in its model options). */
@@ -133,6 +172,14 @@ const trainSchema = z
     eval_batch: z.number().int().min(1).default(256),
     /** Print an epoch line every `log_every` epochs, and always after the last. */
     log_every: z.number().int().min(1).default(1),
+    schedule: scheduleSchema,
+    /** Decoupled weight decay λ (AdamW): each step multiplies every trained parameter by 1 − lr·λ first. */
+    weight_decay: z.number().min(0).default(0),
+    /**
+     * Stop when the test loss has not improved for `patience` epochs; the saved model (and comparison.png) is
+     * then the best epoch's. Watches the last phase only (a stacked autoencoder's fine-tuning).
+     */
+    early_stopping: earlyStoppingSchema.optional(),
   })
   .strict();
 
@@ -236,6 +283,14 @@ export const pipelineSchema = z
         code: 'custom',
         path: ['train', 'epochs'],
         message: `a ${p.model.type} counts its epochs in model.layer_epochs and model.fine_tune_epochs; remove train.epochs`,
+      });
+    }
+    const schedule = p.train.schedule;
+    if (schedule.type === 'cosine' && schedule.min_lr > p.optimizer.learning_rate) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['train', 'schedule', 'min_lr'],
+        message: `the cosine schedule must end at most at optimizer.learning_rate (${p.optimizer.learning_rate}), got ${schedule.min_lr}`,
       });
     }
     if (p.data.image && p.model) {

@@ -15,12 +15,12 @@
   (func (export "adam")
     (param $p i32) (param $a i32) (param $b i32) (param $m i32) (param $v i32) (param $bytes i32)
     (param $wa f64) (param $wb f64) (param $beta1 f64) (param $c1 f64) (param $beta2 f64) (param $c2 f64)
-    (param $rate f64) (param $scale f64) (param $epsilon f64)
+    (param $rate f64) (param $scale f64) (param $epsilon f64) (param $decay f64)
     ;; Byte offset of the current pair of elements in every array.
     (local $at i32)
     ;; Each constant in both lanes, made once here rather than in every iteration.
     (local $wa2 v128) (local $wb2 v128) (local $beta1_2 v128) (local $c1_2 v128) (local $beta2_2 v128) (local $c2_2 v128)
-    (local $rate2 v128) (local $scale2 v128) (local $epsilon2 v128)
+    (local $rate2 v128) (local $scale2 v128) (local $epsilon2 v128) (local $decay2 v128)
     ;; The gradient and the new moments of the current pair, in double precision.
     (local $g v128) (local $m_new v128) (local $v_new v128)
 
@@ -33,6 +33,7 @@
     (local.set $rate2 (f64x2.splat (local.get $rate)))
     (local.set $scale2 (f64x2.splat (local.get $scale)))
     (local.set $epsilon2 (f64x2.splat (local.get $epsilon)))
+    (local.set $decay2 (f64x2.splat (local.get $decay)))
 
     (block $done
       ;; The loop tests its condition at the end, so an empty range must not enter it.
@@ -57,12 +58,12 @@
         ;; Each store narrows to float32 and writes the low two lanes (8 bytes), as the loop's Float32Array stores.
         (v128.store64_lane align=4 0 (i32.add (local.get $m) (local.get $at)) (f32x4.demote_f64x2_zero (local.get $m_new)))
         (v128.store64_lane align=4 0 (i32.add (local.get $v) (local.get $at)) (f32x4.demote_f64x2_zero (local.get $v_new)))
-        ;; p = p − (rate·m) / (√v·scale + ε), with m and v as computed above, not as stored
+        ;; p = p·decay − (rate·m) / (√v·scale + ε), with m and v as computed above, not as stored
         (v128.store64_lane align=4 0
           (i32.add (local.get $p) (local.get $at))
           (f32x4.demote_f64x2_zero
             (f64x2.sub
-              (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (i32.add (local.get $p) (local.get $at))))
+              (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (i32.add (local.get $p) (local.get $at)))) (local.get $decay2))
               (f64x2.div
                 (f64x2.mul (local.get $rate2) (local.get $m_new))
                 (f64x2.add (f64x2.mul (f64x2.sqrt (local.get $v_new)) (local.get $scale2)) (local.get $epsilon2))))))

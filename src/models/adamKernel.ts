@@ -12,8 +12,9 @@ import { fileURLToPath } from 'node:url';
  * wabt into dist/models/ (scripts/assemble-wasm.mjs): adam.wasm imports an own memory, adam-shared.wasm a shared
  * one. Its `adam` export takes byte offsets of p, a, b, m, v, a byte length (a multiple of 8) and the constants,
  * and for every element i updates
- *   g = wa·a + wb·b;  m = β1·m + c1·g;  v = β2·v + (c2·g)·g;  p = p − (rate·m) / (√v·scale + ε)
- * where the new m and v are used unrounded in the last line, as in the JavaScript loop.
+ *   g = wa·a + wb·b;  m = β1·m + c1·g;  v = β2·v + (c2·g)·g;  p = p·decay − (rate·m) / (√v·scale + ε)
+ * where the new m and v are used unrounded in the last line, as in the JavaScript loop, and `decay` is AdamW's
+ * 1 − lr·λ (exactly 1 without weight decay, which leaves p as it was before the subtraction).
  */
 
 /** The constants of one update, in the order the function takes them (after the offsets and length). */
@@ -28,6 +29,8 @@ export interface AdamConstants {
   readonly rate: number;
   readonly scale: number;
   readonly epsilon: number;
+  /** Decoupled weight decay's factor 1 − lr·λ (1: none). */
+  readonly decay: number;
 }
 
 type AdamFunction = (p: number, a: number, b: number, m: number, v: number, bytes: number, ...constants: number[]) => void;
@@ -69,7 +72,7 @@ export class AdamKernel {
     const pairs = (to - from) >> 1;
     if (pairs > 0) {
       const at = (x: Float32Array) => x.byteOffset + from * 4;
-      this.run(at(p), at(a), at(b), at(m), at(v), pairs * 8, k.wa, k.wb, k.beta1, k.c1, k.beta2, k.c2, k.rate, k.scale, k.epsilon);
+      this.run(at(p), at(a), at(b), at(m), at(v), pairs * 8, k.wa, k.wb, k.beta1, k.c1, k.beta2, k.c2, k.rate, k.scale, k.epsilon, k.decay);
     }
     return from + pairs * 2;
   }

@@ -4,6 +4,10 @@
  * follows tf.train.adam: m and v are the usual moments, β1^t and β2^t are kept as running products, and
  * p -= lr·(m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε), computed in double precision. Adam's pass runs in
  * JavaScript, or in AdamKernel (WebAssembly, same results to the bit) when every array is in the kernel's memory.
+ *
+ * Weight decay is decoupled, as AdamW (Loshchilov & Hutter) and PyTorch's torch.optim.AdamW: every parameter
+ * shrinks by the factor 1 − lr·λ before the gradient's update, p = p·(1 − lr·λ) − update, so the decay does not
+ * pass through Adam's moments. With λ = 0 the factor is exactly 1 and the update is the plain one, to the bit.
  */
 import type { AdamKernel } from './adamKernel.js';
 
@@ -13,6 +17,8 @@ export interface OptimizerSpec {
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
+  /** Decoupled weight decay λ (0: none); applies to every trained parameter, biases included, as PyTorch's AdamW. */
+  readonly weight_decay?: number;
 }
 
 /** What the optimizer carries from step to step (Adam: the moments and the running β powers). */
@@ -57,17 +63,19 @@ export class FlatOptimizer {
   }
 
   /**
-   * One update of `params` by `grads` (both `size` long), of the elements from..to only when given (a replica's
-   * share; each replica calls this once per step, with its own share).
+   * One update of `params` by `grads` (both `size` long) at learning rate `lr` (a schedule's rate for this step;
+   * the spec's by default), of the elements from..to only when given (a replica's share; each replica calls this
+   * once per step, with its own share).
    */
-  step(params: Float32Array, gradient: Gradient, from = 0, to = this.size): void {
+  step(params: Float32Array, gradient: Gradient, from = 0, to = this.size, lr = this.spec.learning_rate): void {
     const [a, wa, b, wb] = this.terms(gradient, from, to);
     if (params.length !== this.size || a.length !== this.size || b.length !== this.size || !(from >= 0 && from <= to && to <= this.size)) {
       throw new RangeError(`optimizer of ${this.size} parameters given ${params.length} parameters, ${a.length} gradients, range ${from}..${to}`);
     }
-    const lr = this.spec.learning_rate;
+    if (!(lr >= 0 && Number.isFinite(lr))) throw new RangeError(`learning rate ${lr}`);
+    const decay = 1 - lr * (this.spec.weight_decay ?? 0);
     if (this.spec.type === 'sgd') {
-      for (let i = from; i < to; i++) params[i] -= lr * (wa * a[i] + wb * b[i]);
+      for (let i = from; i < to; i++) params[i] = params[i] * decay - lr * (wa * a[i] + wb * b[i]);
       return;
     }
     const { beta1, beta2, epsilon } = this.spec;
@@ -82,7 +90,7 @@ export class FlatOptimizer {
     this.lastStep = 'javascript';
     if (kernel?.covers(params, a, b, m, v)) {
       // The kernel takes the elements in pairs; the loop below does what it leaves.
-      from = kernel.step(params, a, b, m, v, from, to, { wa, wb, beta1, c1, beta2, c2, rate, scale, epsilon });
+      from = kernel.step(params, a, b, m, v, from, to, { wa, wb, beta1, c1, beta2, c2, rate, scale, epsilon, decay });
       this.lastStep = 'kernel';
     }
     for (let i = from; i < to; i++) {
@@ -91,7 +99,7 @@ export class FlatOptimizer {
       const vi = beta2 * v[i] + c2 * g * g;
       m[i] = mi;
       v[i] = vi;
-      params[i] -= (rate * mi) / (Math.sqrt(vi) * scale + epsilon);
+      params[i] = params[i] * decay - (rate * mi) / (Math.sqrt(vi) * scale + epsilon);
     }
   }
 

@@ -77,6 +77,8 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
       pca_test_loss: test.pcaSum / test.rows,
       pca_components: pca.k,
       model_vs_pca: test.modelSum / test.pcaSum,
+      model_sq_error_per_row: (2 * inference.inputs * test.modelSum) / test.rows,
+      pca_sq_error_per_row: (2 * inference.inputs * test.pcaSum) / test.rows,
       anomaly: { percentile: options.percentile, threshold, relative_accuracy: THRESHOLD_ACCURACY, flagged: test.flagged, file: test.file },
       probes: probes && { ...probes, test_rows: test.held.rows },
       sample: { held: test.held.rows, of: test.rows, seed: options.seed, complete: test.held.rows === test.rows, bytes: test.held.bytes },

@@ -22,6 +22,8 @@ export interface ResumePoint {
   readonly history: readonly EpochRecord[];
   /** The training state to restore when the phase starts; null for a fresh run. */
   readonly state: ReplicaState | null;
+  /** Under early stopping, the best epoch so far and its weights; null for a fresh run or without it. */
+  readonly best: { readonly epoch: number; readonly weights: Float32Array[] } | null;
 }
 
 /** Global epochs completed before each phase starts. */
@@ -40,7 +42,7 @@ export function phaseStarts(phases: readonly Phase[]): number[] {
  * checkpoint and the schedule: epochs are counted from the phases (the checkpoint's own `epoch` is for people).
  */
 export function resumePoint(checkpoint: Checkpoint | undefined, phases: readonly Phase[]): ResumePoint {
-  if (!checkpoint) return { phase: 0, phaseEpoch: 0, epoch: 0, skipBatches: 0, partial: null, knownRows: 0, history: [], state: null };
+  if (!checkpoint) return { phase: 0, phaseEpoch: 0, epoch: 0, skipBatches: 0, partial: null, knownRows: 0, history: [], state: null, best: null };
   const { phase, phaseEpoch, batches } = checkpoint;
   const length = phases[phase]?.epochs;
   // A mid-epoch point needs an epoch left in its phase to be in.
@@ -61,5 +63,6 @@ export function resumePoint(checkpoint: Checkpoint | undefined, phases: readonly
     knownRows: checkpoint.knownRows,
     history: checkpoint.metrics as EpochRecord[],
     state: checkpoint.state,
+    best: checkpoint.best ?? null,
   };
 }

@@ -98,6 +98,7 @@ export async function runPipeline(pipeline: LoadedPipeline, options: RunOptions)
       wallS: elapsed(),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       finishedAt: new Date().toISOString(),
+      minDelta: config.train.early_stopping?.min_delta,
     });
     // Written before the report, which reads it, and again at the end with the whole run's time.
     write();

@@ -11,6 +11,8 @@ import { Trainer } from '../workers/trainer.js';
 import { resolveWorkers } from '../workers/workerCount.js';
 import { describeDataflow, rowStages, splitBatches, splitRows, stageContext } from './dataflow.js';
 import { copyRow } from '../rows.js';
+import { learningRate } from '../models/schedule.js';
+import { EarlyStopping } from './earlyStopping.js';
 import { interpolate, latentGrid, priorSamples } from './generate.js';
 import { objectiveOf } from './objective.js';
 import { phaseStarts, type ResumePoint, resumePoint } from './resume.js';
@@ -60,6 +62,8 @@ interface TrainingPass {
   readonly badRows: BadRows;
   /** Whether a stop cut the pass short (a batch was left untrained). */
   readonly cut: boolean;
+  /** The learning rate of the pass's last step (of the resumed point's, when it trained none). */
+  readonly lr: number;
 }
 
 interface TestPass {
@@ -95,6 +99,12 @@ export class TrainingRun {
   /** Global epochs completed before each phase. */
   private readonly starts: number[];
   private readonly epochs: number;
+  /** Optimizer steps of the current phase before the epoch in progress: where its schedule stands. */
+  private phaseSteps = 0;
+  /** Early stopping's bookkeeping, which watches the last phase; null without `train.early_stopping`. */
+  private stopping: EarlyStopping | null = null;
+  /** The best epoch's weights under early stopping: what the saved model gets. */
+  private best: { epoch: number; weights: Float32Array[] } | null;
 
   private constructor(
     private readonly loaded: LoadedPipeline,
@@ -109,6 +119,7 @@ export class TrainingRun {
     this.knownRows = at.knownRows;
     this.starts = phaseStarts(phases);
     this.epochs = phases.reduce((n, p) => n + p.epochs, 0);
+    this.best = at.best;
   }
 
   /** Starts the trainer (BACKEND_UNAVAILABLE and a checkpoint that does not fit the pipeline end here). */
@@ -120,7 +131,8 @@ export class TrainingRun {
     const phases = model.phases(config.model, config.train.epochs);
     const at = resumePoint(options.resume, phases);
     const start: StartTrainer = options.startTrainer ?? ((o) => Trainer.start(o));
-    const trainer = await start({ workers, backend, init: { model: model.spec(config.model, config.seed), optimizer: config.optimizer, loss: config.loss } });
+    const optimizer = { ...config.optimizer, weight_decay: config.train.weight_decay };
+    const trainer = await start({ workers, backend, init: { model: model.spec(config.model, config.seed), optimizer, loss: config.loss } });
     return new TrainingRun(loaded, trainer, workers, phases, at, options.signal, options.previewRows);
   }
 
@@ -151,12 +163,26 @@ export class TrainingRun {
     }
     const { config } = this.loaded;
     const model = models.get(config.model.type);
+    const restored = await this.restoreBest();
     const { inputs, width } = this.preview;
     const count = config.snapshots.rows * config.snapshots.cols;
     const generated = model.generative ? await generate(this.trainer, inputs, width, model.codeSize(config.model), config.seed, count) : null;
-    const final = this.last ?? (await this.snapshot(this.epochs, this.phases[this.phases.length - 1].name));
+    const lastPhase = this.phases[this.phases.length - 1].name;
+    const final = restored ? await this.snapshot(restored, lastPhase) : (this.last ?? (await this.snapshot(this.epochs, lastPhase)));
     this.handedOver = true;
     this.emit({ type: 'end', final, generated, trainer: this.trainer });
+  }
+
+  /**
+   * Under early stopping, puts the best epoch's weights back (unless the last epoch was the best) so that the saved
+   * model is the best one; returns that epoch, or null when the weights stay as they are.
+   */
+  private async restoreBest(): Promise<number | null> {
+    const lastEpoch = this.history[this.history.length - 1]?.epoch;
+    if (!this.best || this.best.epoch === lastEpoch) return null;
+    const now = await this.trainer.state();
+    await this.trainer.restore({ ...now, weights: this.best.weights });
+    return this.best.epoch;
   }
 
   private startEvent(): TrainingEvent {
@@ -202,7 +228,14 @@ export class TrainingRun {
     const resumes = index === this.at.phase;
     if (resumes && this.at.state) await this.trainer.restore(this.at.state);
     const first = resumes ? this.at.phaseEpoch + 1 : 1;
-    for (let phaseEpoch = first; phaseEpoch <= phase.epochs; phaseEpoch++) {
+    const done = this.history.filter((e) => e.phase === phase.name && e.phaseEpoch < first);
+    // The schedule goes on from the steps the phase had taken (0 for a fresh phase, and in old checkpoints).
+    this.phaseSteps = done.at(-1)?.steps ?? 0;
+    const spec = this.loaded.config.train.early_stopping;
+    const watched = spec !== undefined && index === this.phases.length - 1;
+    // A resumed run replays its verdicts; without the best weights in the checkpoint it can only start afresh.
+    this.stopping = watched ? EarlyStopping.replay(spec, this.best ? done : []) : null;
+    for (let phaseEpoch = first; phaseEpoch <= phase.epochs && !this.stopping?.stopped; phaseEpoch++) {
       // A run stopped mid-epoch goes on after the batches it had trained: the epoch's order is seeded.
       const skipped = resumes && phaseEpoch === first ? this.at : null;
       await this.epoch(index, phase, phaseEpoch, skipped?.skipBatches ?? 0, skipped?.partial ?? null);
@@ -212,12 +245,18 @@ export class TrainingRun {
   /** One epoch: the training pass, the test pass, a snapshot and a checkpoint when due; a stop ends the run here. */
   private async epoch(index: number, phase: Phase, phaseEpoch: number, skipBatches: number, partial: Totals | null): Promise<void> {
     const epoch = this.starts[index] + phaseEpoch;
-    const pass = await this.trainingPass(epoch, phase.name, skipBatches, partial);
+    const { config } = this.loaded;
+    const rate = (batch: number) =>
+      learningRate(config.train.schedule, config.optimizer.learning_rate, { step: this.phaseSteps + batch, epoch: phaseEpoch, epochs: phase.epochs });
+    const pass = await this.trainingPass(epoch, phase.name, skipBatches, partial, rate);
     if (pass.cut) await this.stop({ phase: index, phaseEpoch: phaseEpoch - 1, completed: epoch - 1, batches: pass.batches }, pass.sums);
+    this.phaseSteps += pass.batches;
     this.knownRows = pass.sums.rows;
     const test = await this.testPass();
-    const { config } = this.loaded;
-    const isLast = epoch === this.epochs;
+    const verdict = this.stopping?.observe(epoch, test.loss);
+    if (verdict === 'better') this.best = { epoch, weights: (await this.trainer.state()).weights };
+    // An epoch early stopping ends on is the run's last: logged, pictured and checkpointed as such.
+    const isLast = epoch === this.epochs || verdict === 'stop';
     const endsPhase = phaseEpoch === phase.epochs && this.phases.length > 1;
     const log = isLast || endsPhase || epoch % config.train.log_every === 0;
     const wantSnapshot = config.snapshots.every > 0 && (isLast || endsPhase || epoch % config.snapshots.every === 0);
@@ -242,6 +281,9 @@ export class TrainingRun {
       tensors: numTensors,
       rssMb: Math.round(process.memoryUsage().rss / 1024 / 1024),
       skipped: config.data.on_bad_row === 'skip' || config.data.missing === 'skip' ? { train: pass.badRows.skipped, test: test.skipped } : null,
+      lr: pass.lr,
+      steps: this.phaseSteps,
+      earlyStopping: this.stopping?.status() ?? null,
       log,
     };
     this.history.push(record);
@@ -255,7 +297,13 @@ export class TrainingRun {
   }
 
   /** The epoch's training batches through the trainer, at most STEPS_IN_FLIGHT at a time, until a stop. */
-  private async trainingPass(epoch: number, phase: string, skipBatches: number, partial: Totals | null): Promise<TrainingPass> {
+  private async trainingPass(
+    epoch: number,
+    phase: string,
+    skipBatches: number,
+    partial: Totals | null,
+    rate: (batch: number) => number,
+  ): Promise<TrainingPass> {
     const t = this.trainer;
     const started = performance.now();
     const flow = new FlowControl(STEPS_IN_FLIGHT);
@@ -263,6 +311,9 @@ export class TrainingRun {
     let estimatedRows = 0;
     const sums = partial ? Sums.from(partial) : new Sums();
     let batches = skipBatches;
+    // Batches handed to the trainer, in order: the next one's index in the epoch, for its learning rate.
+    let sent = skipBatches;
+    let lr = rate(Math.max(0, skipBatches - 1));
     let cut = false;
     const badRows = new BadRows();
     await lastValueFrom(
@@ -279,7 +330,9 @@ export class TrainingRun {
         }),
         mergeMap((batch) => {
           flow.acquire();
-          return defer(() => t.step(batch.x, batch.target, batch.rows, batch.cols)).pipe(
+          lr = rate(sent++);
+          const stepRate = lr;
+          return defer(() => t.step(batch.x, batch.target, batch.rows, batch.cols, stepRate)).pipe(
             tap((result) => {
               if (!Number.isFinite(result.loss)) throw diverged(result.loss, epoch, batches + 1);
               batches++;
@@ -301,7 +354,7 @@ export class TrainingRun {
       ),
       { defaultValue: null },
     );
-    return { sums, batches, seconds: (performance.now() - started) / 1000, badRows, cut };
+    return { sums, batches, seconds: (performance.now() - started) / 1000, badRows, cut, lr };
   }
 
   /** Mean loss over the whole test split (weighted by rows), evaluation batches spread over the replicas. */
@@ -347,6 +400,7 @@ export class TrainingRun {
         knownRows: this.knownRows,
         metrics: [...this.history],
         state,
+        ...(this.best ? { best: this.best } : {}),
         written: new Date().toISOString(),
       },
     });

@@ -15,8 +15,8 @@ export interface TrainerPort {
   readonly parameters: number;
   /** Memory to pack training batches in; `step` then sends them without a copy. */
   readonly allocate: (length: number) => Float32Array;
-  /** Trains on one batch; steps run in call order. */
-  step(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<StepResult>;
+  /** Trains on one batch at learning rate `lr`; steps run in call order. */
+  step(x: Float32Array, target: Float32Array | null, rows: number, cols: number, lr: number): Promise<StepResult>;
   /** The loss of a batch without training; `inputLoss`: the input's own against the target (with noise). */
   evaluate(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<StepResult & { inputLoss: number | null }>;
   /** Starts a training phase: greedy layer k, or null for the whole model; fresh optimizer state. */

@@ -14,7 +14,8 @@ export const CHECKPOINT_FILE = 'checkpoint.aeckpt';
  * crash mid-write leaves the previous checkpoint whole. Layout: magic, a JSON header, then the arrays.
  */
 export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Promise<string> {
-  const arrays: Float32Array[] = [...checkpoint.state.weights, ...checkpoint.state.optimizer.map((o) => o.data)];
+  const best = checkpoint.best;
+  const arrays: Float32Array[] = [...checkpoint.state.weights, ...checkpoint.state.optimizer.map((o) => o.data), ...(best?.weights ?? [])];
   const header = {
     ...checkpoint,
     state: {
@@ -23,6 +24,7 @@ export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Prom
       weights: checkpoint.state.weights.map((w) => w.length),
       optimizer: checkpoint.state.optimizer.map((o) => ({ name: o.name, shape: o.shape, length: o.data.length })),
     },
+    ...(best ? { best: { epoch: best.epoch, weights: best.weights.map((w) => w.length) } } : {}),
   };
   const json = Buffer.from(JSON.stringify(header));
   const prefix = Buffer.alloc(16);
@@ -114,5 +116,8 @@ export function readCheckpoint(dir: string): Checkpoint {
     shape: o.shape,
     data: take(o.length),
   }));
-  return { ...header, state: { weights, optimizer, adamPowers: header.state.adamPowers ?? null, draws: header.state.draws } };
+  const state = { weights, optimizer, adamPowers: header.state.adamPowers ?? null, draws: header.state.draws };
+  // Early stopping's best weights follow the state's arrays (checkpoints without it end there).
+  const best = header.best ? { epoch: header.best.epoch as number, weights: (header.best.weights as number[]).map((n) => take(n)) } : undefined;
+  return { ...header, state, ...(best ? { best } : {}) };
 }

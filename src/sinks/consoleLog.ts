@@ -84,6 +84,13 @@ export function consoleSink(log: (line: string) => void, progress: ProgressBar, 
             `${e.noisyInputLoss === null ? '' : `  (noisy input ${formatLoss(e.noisyInputLoss)})`}  ` +
             `${e.seconds.toFixed(1)} s  ${Math.round(e.samplesPerS).toLocaleString('en-US')} samples/s`,
         );
+        const stop = e.earlyStopping;
+        if (stop?.stop) {
+          log(
+            `early stopping: no better test loss than epoch ${stop.bestEpoch}'s ${formatLoss(stop.bestTestLoss)} in ${stop.epochsSinceBest} epochs; ` +
+              `the model keeps epoch ${stop.bestEpoch}'s weights`,
+          );
+        }
         break;
       }
       case 'end':

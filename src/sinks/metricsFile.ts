@@ -22,6 +22,13 @@ export class MetricsFile {
       line.skipped_train_rows = e.skipped.train.count;
       line.skipped_test_rows = e.skipped.test.count;
     }
+    line.lr = e.lr;
+    line.steps = e.steps;
+    if (e.earlyStopping) {
+      line.best_epoch = e.earlyStopping.bestEpoch;
+      line.epochs_since_best = e.earlyStopping.epochsSinceBest;
+      line.stop = e.earlyStopping.stop ? 'early_stopping' : null;
+    }
     Object.assign(line, {
       seconds: Math.round(e.seconds * 1000) / 1000,
       samples_per_s: Math.round(e.samplesPerS),

@@ -96,9 +96,10 @@ export interface Requests {
   };
   /** Starts a training phase: `layer` k trains greedy layer k alone, null the whole model; fresh optimizer state. */
   phase: { request: { layer: number | null }; result: Record<never, never> };
-  step: { request: BatchPayload; result: StepResult };
-  /** `shares`: every replica's fraction of the batch's rows (its gradient's weight in the sum). */
-  shareStep: { request: BatchPayload & { shares: number[] }; result: StepResult };
+  /** `lr`: the learning rate of this step (the schedule's, computed where the steps are counted). */
+  step: { request: BatchPayload & { lr: number }; result: StepResult };
+  /** `shares`: every replica's fraction of the batch's rows (its gradient's weight in the sum); `lr` as for step. */
+  shareStep: { request: BatchPayload & { shares: number[]; lr: number }; result: StepResult };
   /** The loss without training; `inputLoss` is the loss of the input itself against the target (doing nothing). */
   evaluate: { request: BatchPayload; result: StepResult & { inputLoss: number | null } };
   reconstruct: { request: BatchPayload; result: { y: Float32Array } };

@@ -65,22 +65,22 @@ export class Trainer {
    * Trains on one batch; resolves with its mean loss. A batch packed in `allocate`d memory is sent as it is and
    * its memory reused after the step; any other is copied (the caller keeps it). Steps run one
    * after another in call order, however many are requested at once: each worker runs its tasks in the order
-   * sent, so the next step is sent at once and waits in the worker, not here.
+   * sent, so the next step is sent at once and waits in the worker, not here. `lr`: this step's learning rate.
    */
-  step(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<StepResult> {
-    const next = this.stepNow(x, target, rows, cols);
+  step(x: Float32Array, target: Float32Array | null, rows: number, cols: number, lr: number): Promise<StepResult> {
+    const next = this.stepNow(x, target, rows, cols, lr);
     // Tasks finish in order, so the last step's end means every earlier one has ended.
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async stepNow(x: Float32Array, target: Float32Array | null, rows: number, cols: number): Promise<StepResult> {
+  private async stepNow(x: Float32Array, target: Float32Array | null, rows: number, cols: number, lr: number): Promise<StepResult> {
     // The batch goes into reused shared memory that every replica reads its share of: no copy per replica, and
     // no buffer left behind in the workers for their garbage collectors.
     const xs = this.buffers.take(x);
     const ts = target ? this.buffers.take(target) : null;
     try {
-      if (this.pool.size === 1) return await this.pool.call(0, { kind: 'step', x: xs, target: ts, rows, cols });
+      if (this.pool.size === 1) return await this.pool.call(0, { kind: 'step', x: xs, target: ts, rows, cols, lr });
       // Data parallel: contiguous shares of the batch, gradients weighted by share size. Every replica takes
       // part (with an empty share when the batch has fewer rows than replicas): they meet at a barrier.
       const shares = shareRows(rows, this.pool.size);
@@ -88,7 +88,7 @@ export class Trainer {
       const results = await Promise.all(
         Array.from({ length: this.pool.size }, (_, replica) => {
           const [start, count] = shares[replica] ?? [0, 0];
-          return this.pool.call(replica, { kind: 'shareStep', shares: fractions, x: xs, target: ts, start, rows: count, cols });
+          return this.pool.call(replica, { kind: 'shareStep', shares: fractions, x: xs, target: ts, start, rows: count, cols, lr });
         }),
       );
       return weightedMean(results, fractions);

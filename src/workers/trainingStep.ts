@@ -7,9 +7,10 @@ import { batchTensors, keepScalars, readScalar, readScalars } from './tensorData
 
 /**
  * One training step on a batch: gradients; with several replicas (`shared`), the exchange through shared memory
- * described at SharedTraining; the optimizer's update; the variables set from the parameters.
+ * described at SharedTraining; the optimizer's update at the step's learning rate; the variables set from the
+ * parameters.
  */
-export function trainStep(r: Replica, batch: BatchPayload & { shares?: readonly number[] }, shared: SharedTraining | null): StepResult {
+export function trainStep(r: Replica, batch: BatchPayload & { shares?: readonly number[]; lr: number }, shared: SharedTraining | null): StepResult {
   const { variables, params, slots, optimizer } = r.training;
   const mine = shared ? slots[r.index] : slots[0];
   const result = batch.rows === 0 ? emptyShare(mine) : gradients(r, batch, mine);
@@ -19,10 +20,10 @@ export function trainStep(r: Replica, batch: BatchPayload & { shares?: readonly 
     const from = Math.floor((size * r.index) / shared.replicas);
     const to = Math.floor((size * (r.index + 1)) / shared.replicas);
     // Every replica sums the slots in the same order: identical updates, identical weights.
-    optimizer.step(params, { parts: slots, weights: batch.shares ?? [] }, from, to);
+    optimizer.step(params, { parts: slots, weights: batch.shares ?? [] }, from, to, batch.lr);
     barrier(shared);
   } else {
-    optimizer.step(params, mine);
+    optimizer.step(params, mine, 0, params.length, batch.lr);
   }
   setVariables(variables, splitByVariable(params, variables));
   return result;

@@ -36,6 +36,11 @@ describe('aeflow evaluate (real worker, tiny CSVs)', () => {
     expect(parsed.filter((p) => p[5] === 1)).toHaveLength(e.anomaly.flagged);
     const meanModel = parsed.reduce((s, p) => s + p[3], 0) / 32;
     expect(meanModel).toBeCloseTo(e.model_test_loss, 8);
+    // Hinton's unit: each row's squared errors summed over its 16 values (0.5·mean × 2 × 16), averaged over rows
+    const summed = (column: number) => parsed.reduce((s, p) => s + 2 * 16 * p[column], 0) / 32;
+    expect(e.model_sq_error_per_row).toBeCloseTo(summed(3), 5);
+    expect(e.pca_sq_error_per_row).toBeCloseTo(summed(4), 5);
+    expect(r.stdout).toMatch(/squared error per row/);
   });
 
   it('probes: logistic regression and 5-NN on raw values, PCA codes and the model codes, scored on the test rows', () => {

@@ -114,8 +114,10 @@ describe('checkpoints and resume', () => {
     expect(summary(out).test_loss).toBe(reference);
   });
 
-  it('with two workers (parameters and Adam state split between them), resuming gives the same result too', async () => {
-    const two = ['--set', 'train.workers=2', '--set', 'train.epochs=25'];
+  it('with two workers (parameters and Adam state split between them), a schedule and weight decay, resuming gives the same result too', async () => {
+    // the warm-up spans the first epochs and the cosine moves every epoch: a resume at the wrong step changes the result
+    const schedule = 'train.schedule={type: cosine, min_lr: 0.001, warmup_steps: 40}';
+    const two = ['--set', 'train.workers=2', '--set', 'train.epochs=25', '--set', schedule, '--set', 'train.weight_decay=0.01'];
     const whole = path.join(tmp.dir, 'two-whole');
     const r = aeflow([...args(whole), ...two]);
     expect(r.code, r.stderr).toBe(0);

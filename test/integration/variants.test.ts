@@ -67,7 +67,7 @@ describe('stacked (greedy layer-wise)', () => {
     try {
       const batch = () => Float32Array.from({ length: 16 * 16 }, (_, i) => ((i * 7919) % 255) / 255);
       const train = async (steps: number) => {
-        for (let i = 0; i < steps; i++) await trainer.step(batch(), null, 16, 16);
+        for (let i = 0; i < steps; i++) await trainer.step(batch(), null, 16, 16, config.optimizer.learning_rate);
       };
       // variables: encoder 16->8 (w, b), encoder 8->4, decoder 4->8, decoder 8->16
       const [enc1w, , enc2w, , dec1w, , dec2w] = [0, 1, 2, 3, 4, 5, 6, 7];

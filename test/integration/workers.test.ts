@@ -50,6 +50,7 @@ describe('data-parallel training', () => {
           null,
           10,
           16,
+          optimizer.learning_rate,
         );
       expect((await trainer.memory(0)).optimizerLoop).toBe('kernel');
       expect((await trainer.memory(1)).optimizerLoop).toBe('kernel');
@@ -77,6 +78,7 @@ describe('data-parallel training', () => {
         null,
         10,
         16,
+        optimizer.learning_rate,
       );
       expect(loss).toBeGreaterThan(0);
       expect(Number.isFinite(loss)).toBe(true);

@@ -1,5 +1,9 @@
+import { loadPipeline } from '../../src/config/load.js';
+import { type TrainingEvent, type TrainOptions, trainingEvents } from '../../src/pipeline/train.js';
 import type { TrainerPort } from '../../src/pipeline/trainerPort.js';
+import type { Checkpoint } from '../../src/sinks/checkpoint.js';
 import type { ReplicaState, StepResult } from '../../src/workers/protocol.js';
+import { fixture } from '../helpers.js';
 
 /** A checksum of a batch that depends on every value and its position: two different batches differ. */
 export function checksum(x: Float32Array): number {
@@ -13,6 +17,8 @@ export interface FakeOptions {
   readonly afterStep?: (step: number) => void;
   /** Replaces the loss of a step (e.g. NaN to make the run diverge). */
   readonly loss?: (step: number, natural: number) => number;
+  /** Replaces the loss of a test batch, given the steps taken so far (e.g. to make the test loss rise). */
+  readonly testLoss?: (steps: number, natural: number) => number;
 }
 
 /**
@@ -29,14 +35,19 @@ export class FakeTrainer implements TrainerPort {
   readonly calls: string[] = [];
   /** The checksum of every batch trained on, in order. */
   readonly trained: number[] = [];
+  /** The learning rate every step was given, in order. */
+  readonly rates: number[] = [];
+  /** `steps` (the whole "model") when the model was saved. */
+  savedSteps: number | null = null;
   steps = 0;
   closed = 0;
   readonly allocate = (length: number) => new Float32Array(length);
 
   constructor(private readonly options: FakeOptions = {}) {}
 
-  async step(x: Float32Array, _target: Float32Array | null, rows: number): Promise<StepResult> {
+  async step(x: Float32Array, _target: Float32Array | null, rows: number, _cols: number, lr: number): Promise<StepResult> {
     this.steps++;
+    this.rates.push(lr);
     const sum = checksum(x);
     this.trained.push(sum);
     const natural = sum / rows / (1 + this.steps);
@@ -46,7 +57,9 @@ export class FakeTrainer implements TrainerPort {
   }
 
   async evaluate(x: Float32Array, target: Float32Array | null, rows: number): Promise<StepResult & { inputLoss: number | null }> {
-    return { loss: checksum(x) / rows / (1 + this.steps), terms: {}, inputLoss: target ? checksum(target) / rows : null };
+    const natural = checksum(x) / rows / (1 + this.steps);
+    const loss = this.options.testLoss ? this.options.testLoss(this.steps, natural) : natural;
+    return { loss, terms: {}, inputLoss: target ? checksum(target) / rows : null };
   }
 
   async phase(layer: number | null): Promise<void> {
@@ -81,6 +94,7 @@ export class FakeTrainer implements TrainerPort {
 
   async save(dir: string): Promise<unknown> {
     this.calls.push(`save ${dir}`);
+    this.savedSteps = this.steps;
     return [];
   }
 
@@ -92,3 +106,32 @@ export class FakeTrainer implements TrainerPort {
     this.closed++;
   }
 }
+
+// Whole training runs over the tiny CSVs (96 training rows in 6 batches of 16, 32 test rows) with a fake trainer:
+// the real dataflow, events and resume logic, no worker threads.
+const sets = ['cache.enabled=false'];
+
+export interface Outcome {
+  readonly events: TrainingEvent[];
+  readonly error: unknown;
+  readonly trainer: FakeTrainer;
+}
+
+/** Runs a pipeline with a fake trainer to its end or its error, collecting every event on the way. */
+export async function runFake(yaml: string, extra: string[] = [], fake: FakeOptions = {}, options: TrainOptions = {}): Promise<Outcome> {
+  const loaded = await loadPipeline(fixture(yaml), [...sets, ...extra]);
+  const trainer = new FakeTrainer(fake);
+  const events: TrainingEvent[] = [];
+  const error = await new Promise<unknown>((resolve) =>
+    trainingEvents(loaded, { ...options, startTrainer: async () => trainer }).subscribe({
+      next: (e) => events.push(e),
+      error: resolve,
+      complete: () => resolve(null),
+    }),
+  );
+  return { events, error, trainer };
+}
+
+export const epochsOf = (events: TrainingEvent[]) => events.filter((e): e is Extract<TrainingEvent, { type: 'epoch' }> => e.type === 'epoch');
+export const checkpointsOf = (events: TrainingEvent[]) =>
+  events.filter((e) => e.type === 'checkpoint').map((e) => (e as { checkpoint: Checkpoint }).checkpoint);

@@ -34,6 +34,7 @@ describe('resume arithmetic', () => {
       knownRows: 0,
       history: [],
       state: null,
+      best: null,
     });
   });
 

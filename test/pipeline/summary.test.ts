@@ -34,6 +34,9 @@ const epoch = (n: number, over: Partial<EpochRecord> = {}): EpochRecord => ({
   tensors: 5,
   rssMb: 100,
   skipped: null,
+  lr: 0.01,
+  steps: n,
+  earlyStopping: null,
   log: true,
   ...over,
 });
@@ -57,6 +60,9 @@ describe('buildSummary', () => {
       train_loss: 1 / 3,
       test_loss: 2 / 3,
       test_terms: { kl: 3 },
+      saved_epoch: 3,
+      stopped_by: 'epochs',
+      stop_reason: 'all 3 epochs trained',
       // (100 + 200 + 300) rows in (1 + 2 + 3) s
       samples_per_s: 100,
       train_s: 6,
@@ -80,5 +86,23 @@ describe('buildSummary', () => {
 
   it('needs an epoch', () => {
     expect(() => buildSummary([], start, context)).toThrow(RangeError);
+  });
+
+  it("under early stopping, reports the best epoch's losses, which epoch model/ holds, and why training stopped", () => {
+    const status = (bestEpoch: number, since: number, stop: boolean) => ({ bestEpoch, bestTestLoss: 2 / bestEpoch, epochsSinceBest: since, stop });
+    const epochs = [
+      epoch(1, { earlyStopping: null }),
+      epoch(2, { earlyStopping: status(2, 0, false) }),
+      epoch(3, { testLoss: 5, earlyStopping: status(2, 1, true) }),
+    ];
+    const s = buildSummary(epochs, start, { ...context, minDelta: 0.001 });
+    expect([s.saved_epoch, s.test_loss, s.train_loss, s.stopped_by]).toEqual([2, 1, 1 / 2, 'early_stopping']);
+    expect(s.stop_reason).toBe(
+      "early stopping: the test loss did not improve by more than 0.001 on epoch 2's 1.0000 for 1 epoch; the model keeps epoch 2's weights",
+    );
+    // every epoch ran, but an earlier one was the best: its weights are what was saved
+    const ran = buildSummary([epochs[0], epochs[1], epoch(3, { testLoss: 5, earlyStopping: status(2, 1, false) })], start, context);
+    expect([ran.saved_epoch, ran.test_loss, ran.stopped_by]).toEqual([2, 1, 'epochs']);
+    expect(ran.stop_reason).toBe("all 3 epochs trained; the model keeps the best epoch's (2) weights");
   });
 });

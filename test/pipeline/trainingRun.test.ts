@@ -1,38 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadPipeline } from '../../src/config/load.js';
 import { AeflowError } from '../../src/errors.js';
-import type { Checkpoint } from '../../src/sinks/checkpoint.js';
-import { type EpochRecord, type TrainingEvent, type TrainOptions, trainingEvents } from '../../src/pipeline/train.js';
-import { fixture } from '../helpers.js';
-import { checksum, FakeTrainer, type FakeOptions } from './fakeTrainer.js';
+import type { EpochRecord, TrainingEvent } from '../../src/pipeline/train.js';
+import { checkpointsOf, checksum, epochsOf, runFake } from './fakeTrainer.js';
 
-// Whole training runs over the tiny CSVs (96 training rows in 6 batches of 16, 32 test rows) with a fake trainer:
-// the real dataflow, events and resume logic, no worker threads.
-const sets = ['cache.enabled=false'];
-
-interface Outcome {
-  readonly events: TrainingEvent[];
-  readonly error: unknown;
-  readonly trainer: FakeTrainer;
-}
-
-/** Runs a pipeline with a fake trainer to its end or its error, collecting every event on the way. */
-async function runFake(yaml: string, extra: string[] = [], fake: FakeOptions = {}, options: TrainOptions = {}): Promise<Outcome> {
-  const loaded = await loadPipeline(fixture(yaml), [...sets, ...extra]);
-  const trainer = new FakeTrainer(fake);
-  const events: TrainingEvent[] = [];
-  const error = await new Promise<unknown>((resolve) =>
-    trainingEvents(loaded, { ...options, startTrainer: async () => trainer }).subscribe({
-      next: (e) => events.push(e),
-      error: resolve,
-      complete: () => resolve(null),
-    }),
-  );
-  return { events, error, trainer };
-}
-
-const epochsOf = (events: TrainingEvent[]) => events.filter((e): e is Extract<TrainingEvent, { type: 'epoch' }> => e.type === 'epoch');
-const checkpointsOf = (events: TrainingEvent[]) => events.filter((e) => e.type === 'checkpoint').map((e) => (e as { checkpoint: Checkpoint }).checkpoint);
 /** What must match between two runs: everything but clocks and memory. */
 const figures = (e: EpochRecord) => ({
   epoch: e.epoch,

@@ -42,6 +42,22 @@ describe('checkpoint files', () => {
     expect(Array.from(back.state.optimizer[0].data)).toEqual(Array.from(Float32Array.from([0.1, 0.2, 0.3, 0.4])));
     expect(back.state.adamPowers).toEqual([0.9 ** 3, 0.999 ** 3]);
     expect(back.state.draws).toBe(7);
+    expect(back.best).toBeUndefined();
+  });
+
+  it("early stopping's best weights come back after the state's arrays, with their epoch", async () => {
+    const best = { epoch: 2, weights: [Float32Array.from([9, 8, 7, 6]), Float32Array.from([-1, 1])] };
+    await writeCheckpoint(tmp.dir, { ...checkpoint(CHECKPOINT_VERSION), best });
+    const back = readCheckpoint(tmp.dir);
+    expect(back.best?.epoch).toBe(2);
+    expect(back.best?.weights.map((w) => Array.from(w))).toEqual([
+      [9, 8, 7, 6],
+      [-1, 1],
+    ]);
+    expect(back.state.weights.map((w) => Array.from(w))).toEqual([
+      [1, 2, 3, 4],
+      [0.5, -0.5],
+    ]);
   });
 
   it('a checkpoint of an older format is a clear error, not a wrong resume', async () => {
