@@ -1,16 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { defer, finalize, lastValueFrom, mergeMap } from 'rxjs';
 import { runSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
-import { batchRows } from '../operators/batchRows.js';
-import { type DataSource, dataRows, defaultCacheDir } from '../pipeline/dataflow.js';
+import { type DataSource, defaultCacheDir } from '../pipeline/dataflow.js';
 import { modelSource, readModelData } from '../pipeline/modelData.js';
-import { widthMismatch } from '../pipeline/passes.js';
+import { inOrder, streamBatches } from '../pipeline/passes.js';
 import { FeaturesCsv } from '../sinks/featuresCsv.js';
 import { refuseOverwrite } from '../sinks/overwrite.js';
 import { BadRows, skippedMessage } from '../sources/badRows.js';
-import { FlowControl } from '../sources/flowControl.js';
 import { Inference } from '../workers/inference.js';
 import { resolveWorkers } from '../workers/workerCount.js';
 import { backendFlag, dataFlags, modelFolder, parseCommand, positiveInt, usageError, workersFlag } from './args.js';
@@ -79,10 +76,7 @@ export async function encodeCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/**
- * Streams the rows through the encoder, batches spread over the workers, and writes the codes in input order:
- * each batch waits for the one before it to be written.
- */
+/** Streams the rows through the encoder, batches spread over the workers, and writes the codes in input order. */
 async function encodeRows(
   inference: Inference,
   source: DataSource,
@@ -91,36 +85,15 @@ async function encodeRows(
   badRows: BadRows | undefined,
   opened: (f: FeaturesCsv) => void,
 ): Promise<number> {
-  const flow = new FlowControl(2 * inference.workers);
   let features: FeaturesCsv | null = null;
-  let previous: Promise<void> = Promise.resolve();
-  await lastValueFrom(
-    dataRows(source, { flow, badRows }).pipe(
-      batchRows(batch, inference.allocate),
-      mergeMap((b) => {
-        if (b.cols !== inference.inputs) throw widthMismatch(source.file, b.cols, inference.inputs, 'encoder');
-        if (!features) {
-          features = new FeaturesCsv(out, inference.codeSize, b.labels !== null);
-          opened(features);
-        }
-        const f = features;
-        flow.acquire();
-        const coding = inference.encodeText(b.x, b.rows, f.withLabelColumn ? b.labels : undefined);
-        const before = previous;
-        previous = (async () => {
-          const text = await coding;
-          await before;
-          await f.writeText(text, b.rows);
-        })();
-        return defer(() => previous).pipe(
-          finalize(() => {
-            inference.release(b.x);
-            flow.release();
-          }),
-        );
-      }, 2 * inference.workers),
-    ),
-    { defaultValue: undefined },
-  );
+  const write = inOrder();
+  await streamBatches(inference, source, { name: 'encode', badRows, batch, modelName: 'encoder' }, (b) => {
+    if (!features) {
+      features = new FeaturesCsv(out, inference.codeSize, b.labels !== null);
+      opened(features);
+    }
+    const f = features;
+    return write(inference.encodeText(b.x, b.rows, f.withLabelColumn ? b.labels : undefined), (text) => f.writeText(text, b.rows));
+  });
   return (await (features as FeaturesCsv | null)?.close()) ?? 0;
 }

@@ -5,6 +5,7 @@ import { batchRows } from '../operators/batchRows.js';
 import type { Row } from '../rows.js';
 import { csvShape } from '../sources/csv.js';
 import { type JsonLayout, jsonRows } from '../sources/jsonRows.js';
+import { csvField } from '../sinks/csvText.js';
 import { type DataSource, dataRows, modelFeatures } from './dataflow.js';
 import type { ColumnPlan } from '../sources/rowBuilder.js';
 import { type ModelData, modelSource, preprocessingPlan } from './modelData.js';
@@ -54,11 +55,6 @@ interface Headerless {
   /** The header line put before the lines, or null when the run's columns are not known. */
   readonly header: Uint8Array | null;
   readonly columns: readonly string[] | null;
-}
-
-/** A CSV field: quoted when it holds a comma, a quote or a line end. */
-export function csvField(text: string): string {
-  return /[\x22,\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 function preview(names: readonly string[]): string {

@@ -33,6 +33,10 @@ export interface PassOptions {
   readonly rows?: number;
   /** Shuffles the rows through a seeded window of this many rows (in `memory`, shared by passes one after another). */
   readonly shuffle?: { window: number; seed: number; memory: WindowMemory };
+  /** Rows per request to a worker (512 by default). */
+  readonly batch?: number;
+  /** What the model is called in a width mismatch's message (`encoder` for encode). */
+  readonly modelName?: string;
 }
 
 /**
@@ -48,11 +52,14 @@ export async function streamBatches(inference: Inference, source: DataSource, pa
     flow,
     badRows: pass.badRows,
     progress: (read, total) => (fraction = read / total),
-  }).pipe(pass.shuffle ? shuffleRows(pass.shuffle.window, pass.shuffle.seed, pass.shuffle.memory) : (r) => r, batchRows(BATCH, inference.allocate));
+  }).pipe(
+    pass.shuffle ? shuffleRows(pass.shuffle.window, pass.shuffle.seed, pass.shuffle.memory) : (r) => r,
+    batchRows(pass.batch ?? BATCH, inference.allocate),
+  );
   await lastValueFrom(
     rows$.pipe(
       mergeMap((b) => {
-        if (b.cols !== inference.inputs) throw widthMismatch(source.file, b.cols, inference.inputs);
+        if (b.cols !== inference.inputs) throw widthMismatch(source.file, b.cols, inference.inputs, pass.modelName);
         flow.acquire();
         return defer(() => handle(b)).pipe(
           finalize(() => {

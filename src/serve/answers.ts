@@ -1,5 +1,4 @@
-import { csvField as field } from '../pipeline/modelInput.js';
-import { CsvText } from '../sinks/csvText.js';
+import { CsvText, csvField as field } from '../sinks/csvText.js';
 import type { Codes, Reconstructions, Scores } from './operations.js';
 import type { ServedModel } from './servedModel.js';
 

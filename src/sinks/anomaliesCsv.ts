@@ -1,21 +1,17 @@
-import { once } from 'node:events';
-import { createWriteStream, promises as fs } from 'node:fs';
 import type { Batch } from '../rows.js';
 import { CsvText } from './csvText.js';
+import { PartialFile } from './partialFile.js';
 
 /**
  * anomalies.csv, streamed in file order: per test row its index, line, label, the model's and PCA's
  * reconstruction errors, and `anomaly` = 1 above the threshold. The file takes its name only when complete.
  */
 export class AnomaliesCsv {
-  private readonly partial: string;
-  private readonly out;
+  private readonly out: PartialFile;
   private readonly text = new CsvText();
 
-  constructor(private readonly file: string) {
-    this.partial = `${file}.partial`;
-    this.out = createWriteStream(this.partial);
-    this.out.write('row,line,label,model_error,pca_error,anomaly\n');
+  constructor(file: string) {
+    this.out = new PartialFile(file, 'row,line,label,model_error,pca_error,anomaly');
   }
 
   async write(b: Batch, errors: Float32Array, pcaErrors: Float32Array, threshold: number): Promise<void> {
@@ -36,17 +32,14 @@ export class AnomaliesCsv {
       text.int(errors[r] > threshold ? 1 : 0);
       text.newline();
     }
-    if (!this.out.write(text.take())) await once(this.out, 'drain');
+    await this.out.write(text.take());
   }
 
   async close(): Promise<void> {
-    this.out.end();
-    await once(this.out, 'close');
-    await fs.rename(this.partial, this.file);
+    await this.out.close();
   }
 
   async abort(): Promise<void> {
-    this.out.destroy();
-    await fs.rm(this.partial, { force: true });
+    await this.out.abort();
   }
 }

@@ -188,3 +188,8 @@ function digitCount(v: number): number {
   }
   return n;
 }
+
+/** A CSV field: quoted when it holds a comma, a quote or a line end. */
+export function csvField(text: string): string {
+  return /[\x22,\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}

@@ -1,26 +1,22 @@
-import { once } from 'node:events';
-import { createWriteStream, promises as fs } from 'node:fs';
 import { CsvText } from './csvText.js';
+import { PartialFile } from './partialFile.js';
 
 /**
  * Writes codes as CSV (`label,z1,…,zK`, the label column only when the input had labels), streaming, in the
  * order rows are given. The file takes its name only when complete.
  */
 export class FeaturesCsv {
-  private readonly partial: string;
-  private readonly out;
+  private readonly out: PartialFile;
   private readonly text = new CsvText();
   private rows = 0;
 
   constructor(
-    private readonly file: string,
+    file: string,
     codeSize: number,
     private readonly withLabels: boolean,
   ) {
-    this.partial = `${file}.partial`;
-    this.out = createWriteStream(this.partial);
     const names = Array.from({ length: codeSize }, (_, i) => `z${i + 1}`);
-    this.out.write((withLabels ? ['label', ...names] : names).join(',') + '\n');
+    this.out = new PartialFile(file, (withLabels ? ['label', ...names] : names).join(','));
   }
 
   /** Appends `rows` codes of `cols` values each; waits when the disk is slower than the encoder. */
@@ -31,7 +27,7 @@ export class FeaturesCsv {
   /** Appends rows already written as CSV text (by `featureRows`, in a worker). */
   async writeText(text: Uint8Array, rows: number): Promise<void> {
     this.rows += rows;
-    if (!this.out.write(text)) await once(this.out, 'drain');
+    await this.out.write(text);
   }
 
   get withLabelColumn(): boolean {
@@ -39,15 +35,12 @@ export class FeaturesCsv {
   }
 
   async close(): Promise<number> {
-    this.out.end();
-    await once(this.out, 'close');
-    await fs.rename(this.partial, this.file);
+    await this.out.close();
     return this.rows;
   }
 
   async abort(): Promise<void> {
-    this.out.destroy();
-    await fs.rm(this.partial, { force: true });
+    await this.out.abort();
   }
 }
 

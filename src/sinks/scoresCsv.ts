@@ -1,12 +1,6 @@
-import { once } from 'node:events';
-import { createWriteStream, promises as fs } from 'node:fs';
 import type { Batch } from '../rows.js';
-import { CsvText } from './csvText.js';
-
-/** A CSV field: quoted when it holds a comma, a quote or a line end. */
-function field(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
+import { CsvText, csvField as field } from './csvText.js';
+import { PartialFile } from './partialFile.js';
 
 /**
  * scores.csv, streamed in input order: per row its index, line, label (when the input has labels), its
@@ -14,21 +8,18 @@ function field(text: string): string {
  * to its error with their shares of it. The file takes its name only when complete.
  */
 export class ScoresCsv {
-  private readonly partial: string;
-  private readonly out;
+  private readonly out: PartialFile;
   private readonly text = new CsvText();
   rows = 0;
 
   constructor(
-    private readonly file: string,
+    file: string,
     private readonly names: readonly string[],
     private readonly withLabels: boolean,
     private readonly top: number,
   ) {
-    this.partial = `${file}.partial`;
-    this.out = createWriteStream(this.partial);
     const tops = Array.from({ length: top }, (_, k) => [`column_${k + 1}`, `share_${k + 1}`]).flat();
-    this.out.write(['row', 'line', ...(withLabels ? ['label'] : []), 'error', 'anomaly', ...tops].join(',') + '\n');
+    this.out = new PartialFile(file, ['row', 'line', ...(withLabels ? ['label'] : []), 'error', 'anomaly', ...tops].join(','));
   }
 
   async write(b: Batch, errors: Float32Array, columns: Int32Array, shares: Float32Array, threshold: number): Promise<void> {
@@ -56,17 +47,14 @@ export class ScoresCsv {
       text.newline();
     }
     this.rows += b.rows;
-    if (!this.out.write(text.take())) await once(this.out, 'drain');
+    await this.out.write(text.take());
   }
 
   async close(): Promise<void> {
-    this.out.end();
-    await once(this.out, 'close');
-    await fs.rename(this.partial, this.file);
+    await this.out.close();
   }
 
   async abort(): Promise<void> {
-    this.out.destroy();
-    await fs.rm(this.partial, { force: true });
+    await this.out.abort();
   }
 }
