@@ -217,3 +217,45 @@ export class StreamGroupReader {
     }
   }
 }
+
+/**
+ * A stream read in order from an entry ID the caller keeps, with no consumer group: one reader (a training run,
+ * whose checkpoint records the ID) that nothing else needs to know about. Nothing is acknowledged or removed.
+ */
+export class StreamCursor {
+  constructor(
+    private readonly redis: Redis,
+    readonly address: StreamAddress,
+  ) {}
+
+  /** Up to `count` entries after the ID `after` (XREAD), waiting up to `blockMs` for one while there are none. */
+  async readAfter(after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+    try {
+      const reply = (await this.redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.address.stream, after)) as Array<[string, RawEntry[]]> | null;
+      return reply?.[0]?.[1].map(entryOf) ?? [];
+    } catch (e) {
+      throw cursorError(e, this.address);
+    }
+  }
+
+  /** Up to `count` entries after the ID `after` that the stream holds now (XRANGE from an exclusive start). */
+  async range(after: string, count: number): Promise<StreamEntry[]> {
+    try {
+      const reply = (await this.redis.xrange(this.address.stream, `(${after}`, '+', 'COUNT', count)) as RawEntry[];
+      return reply.map(entryOf);
+    } catch (e) {
+      throw cursorError(e, this.address);
+    }
+  }
+}
+
+function cursorError(e: unknown, address: StreamAddress): unknown {
+  if (e instanceof AeflowError || !(e instanceof Error)) return e;
+  return new AeflowError(
+    'REDIS_UNAVAILABLE',
+    `${address.text}: ${e.message}`,
+    /^WRONGTYPE/.test(e.message)
+      ? `the key ${address.stream} holds no stream: point data.train at a stream (XADD ${address.stream} * row ...)`
+      : "the run's checkpoint records the last entry it trained on: once Redis is back, go on with aeflow run --resume RUN_FOLDER",
+  );
+}
