@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import type { Redis } from 'ioredis';
-import { EMPTY, map, Observable, type Subscription, catchError, tap, throwError } from 'rxjs';
+import { concat, EMPTY, map, Observable, type Subscription, catchError, tap, throwError } from 'rxjs';
 import type { Pipeline } from '../config/schema.js';
 import { AeflowError } from '../errors.js';
 import type { Row } from '../rows.js';
@@ -54,7 +54,7 @@ export class StreamFeed {
     const fields = await firstRecord(config.data.test);
     const names = config.data.header ? fields : fields.map((_, c) => `column ${c + 1}`);
     const header = encoder.encode(`${names.map(csvField).join(',')}\n`);
-    const redis = await connectRedis(address, log);
+    const redis = await connectRedis(address, log, 'the run goes on from the entry it had reached');
     return new StreamFeed(redis, new StreamCursor(redis, address), config.train.rows_per_epoch ?? 1, header);
   }
 
@@ -164,13 +164,24 @@ export class StreamFeed {
   private chunkRows(entries: readonly StreamEntry[], offset: number, source: DataSource, options: FeedOptions): Observable<Row> {
     const skip = source.onBadRow === 'skip';
     const good: number[] = [];
+    let failure: AeflowError | null = null;
     for (const [k, e] of entries.entries()) {
       const problem = this.problem(e);
       if (!problem) good.push(k);
-      else if (!skip) return throwError(() => problem);
-      else options.badRows?.add(offset + k + 1, problem);
+      else if (skip) options.badRows?.add(offset + k + 1, problem);
+      else {
+        // The records before it are read first: an error in one of them is the first error.
+        failure = problem;
+        break;
+      }
     }
-    if (good.length === 0) return EMPTY;
+    const rows$ = good.length === 0 ? EMPTY : this.goodRows(entries, good, offset, source, options);
+    return failure ? concat(rows$, throwError(() => failure)) : rows$;
+  }
+
+  /** The records of `entries` at `good` as rows (see chunkRows). */
+  private goodRows(entries: readonly StreamEntry[], good: readonly number[], offset: number, source: DataSource, options: FeedOptions): Observable<Row> {
+    const skip = source.onBadRow === 'skip';
     const text = concatBytes(this.header, encoder.encode(good.map((k) => entries[k].row).join('\n')));
     const local = new BadRows();
     const name = this.address.text;

@@ -52,7 +52,12 @@ export function sameServer(a: StreamAddress, b: StreamAddress): boolean {
  * and sends again what was in flight; a command still unanswered after 20 reconnection attempts fails, and so
  * does the connection itself when the server cannot be reached at first. `log` hears of losses and returns.
  */
-export async function connectRedis(address: StreamAddress, log: (line: string) => void): Promise<Redis> {
+export async function connectRedis(
+  address: StreamAddress,
+  log: (line: string) => void,
+  /** What the log line about a loss says is kept meanwhile. */
+  kept = 'what is not acknowledged stays pending',
+): Promise<Redis> {
   const redis = new Redis({
     host: address.host,
     port: address.port,
@@ -63,14 +68,17 @@ export async function connectRedis(address: StreamAddress, log: (line: string) =
     retryStrategy: (times) => Math.min(100 * times, 2000),
   });
   let lost = false;
+  let connected = false;
   // Without a listener, ioredis reports every failed attempt as an unhandled error event.
   redis.on('error', () => undefined);
   redis.on('close', () => {
-    if (redis.status === 'end' || lost) return;
+    // A first connection that fails is an error of its own (below), not a loss.
+    if (redis.status === 'end' || lost || !connected) return;
     lost = true;
-    log(`redis: lost the connection to ${address.host}:${address.port}; reconnecting (what is not acknowledged stays pending)`);
+    log(`redis: lost the connection to ${address.host}:${address.port}; reconnecting (${kept})`);
   });
   redis.on('ready', () => {
+    connected = true;
     if (!lost) return;
     lost = false;
     log(`redis: reconnected to ${address.host}:${address.port}`);
