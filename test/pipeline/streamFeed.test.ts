@@ -100,6 +100,27 @@ describe('training from a Redis stream', () => {
     expect(readCheckpoint(out).stream).toEqual({ lastId: rest[rest.length - 2], lastEpochFrom: rest[R / 2 - 1], entries: EPOCHS * R });
   });
 
+  it('Redis restarted (with its append-only file) while the run waits: the run reconnects and reads on from its entry, losing none', async () => {
+    const persistent = await RedisServer.start(tmp.dir, true);
+    const producer = persistent.client();
+    try {
+      await produce(producer, 'restart', times(2));
+      const out = path.join(tmp.dir, 'restart');
+      const run = new CliProcess(streamArgs(out, `${persistent.url}/restart`, quick));
+      await run.waitFor(/^epoch 2\/4 /m);
+      await persistent.restart();
+      await run.waitFor(/redis: reconnected to 127\.0\.0\.1/);
+      const ids = await produce(producer, 'restart', times(2));
+      expect(await run.exited, run.err).toEqual({ code: 0, signal: null });
+      expect(run.out).toContain('redis: lost the connection');
+      expect(losses(out)).toEqual(losses(reference));
+      expect(readCheckpoint(out).stream?.lastId).toBe(ids[ids.length - 1]);
+    } finally {
+      producer.disconnect();
+      await persistent.stop('SIGKILL');
+    }
+  });
+
   it("a tabular pipeline's preprocessing is fitted on the stream's first rows_per_epoch entries only", async () => {
     // Later epochs hold other values: statistics over more than the first epoch would differ from the CSV's.
     const inverted = records.map((r) => r.replace(/,(\d+)/g, (_, v) => `,${255 - Number(v)}`));
