@@ -176,7 +176,12 @@ export class StreamFeed {
       }
     }
     const rows$ = good.length === 0 ? EMPTY : this.goodRows(entries, good, offset, source, options);
-    return failure ? concat(rows$, throwError(() => failure)) : rows$;
+    return failure
+      ? concat(
+          rows$,
+          throwError(() => failure),
+        )
+      : rows$;
   }
 
   /** The records of `entries` at `good` as rows (see chunkRows). */

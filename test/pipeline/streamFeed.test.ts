@@ -20,7 +20,16 @@ const records = readFileSync(fixture('tiny_train.csv'), 'utf8').trim().split('\n
 const R = records.length;
 const common = ['--set', `train.epochs=${EPOCHS}`, '--set', 'train.log_every=1', '--set', 'snapshots.every=0'];
 const quick = ['--set', 'outputs.report=false'];
-const runArgs = (out: string, train: string, extra: string[] = []) => ['run', fixture('tiny.yaml'), '--out', out, '--set', `data.train=${train}`, ...common, ...extra];
+const runArgs = (out: string, train: string, extra: string[] = []) => [
+  'run',
+  fixture('tiny.yaml'),
+  '--out',
+  out,
+  '--set',
+  `data.train=${train}`,
+  ...common,
+  ...extra,
+];
 const streamArgs = (out: string, url: string, extra: string[] = []) => runArgs(out, url, ['--set', `train.rows_per_epoch=${R}`, ...extra]);
 
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
