@@ -20,6 +20,8 @@ export interface PrepareOptions {
   readonly progress?: (bytesParsed: number, totalBytes: number, rows: number) => void;
   /** The Redis stream of data.train: the statistics pass fits on its first rows_per_epoch entries. */
   readonly feed?: StreamFeed | null;
+  /** Stops a statistics pass that waits for a stream's entries (INTERRUPTED). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -50,7 +52,9 @@ export async function prepareData(loaded: LoadedPipeline, options: PrepareOption
 async function fitOnTrainingSplit(loaded: LoadedPipeline, options: PrepareOptions): Promise<Preprocessing> {
   const { data } = loaded.config;
   const raw = dataSource(loaded.config, 'train', null, true);
-  let rows$ = options.feed ? options.feed.firstRows(raw, { badRows: new BadRows() }) : dataRows(raw, { badRows: new BadRows(), progress: options.progress });
+  let rows$ = options.feed
+    ? options.feed.firstRows(raw, { badRows: new BadRows(), signal: options.signal })
+    : dataRows(raw, { badRows: new BadRows(), progress: options.progress });
   // Under missing: skip, the rows training drops take no part in the statistics either.
   if (data.missing === 'skip') rows$ = rows$.pipe(filter((row) => !row.x.some(Number.isNaN)));
   return fitPreprocessing(rows$, {

@@ -300,6 +300,7 @@ async function prepare(loaded: LoadedPipeline, options: RunOptions, log: (line: 
   if (fits) log(`fitting the preprocessing on ${what}…`);
   const prepared = await prepareData(loaded, {
     feed,
+    signal: options.signal,
     resumeFolder: options.resume ? options.out : null,
     progress: fits ? (read, total, rows) => progress.update({ label: 'preprocessing: statistics', fraction: read / total, rows }) : undefined,
   }).finally(() => progress.clear());

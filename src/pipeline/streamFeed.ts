@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import type { Redis } from 'ioredis';
-import { concat, EMPTY, map, Observable, type Subscription, catchError, tap, throwError } from 'rxjs';
+import { concat, defer, EMPTY, map, Observable, type Subscription, catchError, tap, throwError } from 'rxjs';
 import type { Pipeline } from '../config/schema.js';
 import { AeflowError } from '../errors.js';
 import type { Row } from '../rows.js';
@@ -96,7 +96,24 @@ export class StreamFeed {
    * nothing: what the statistics pass fits a tabular pipeline's preprocessing on, the first epoch's entries.
    */
   firstRows(source: DataSource, options: FeedOptions = {}): Observable<Row> {
-    return this.entryRows('0-0', source, options, () => undefined);
+    let whole = false;
+    // Statistics of fewer entries would be saved with the run and kept on resume: a stop here ends the run instead.
+    const stopped = defer(() =>
+      whole
+        ? EMPTY
+        : throwError(
+            () =>
+              new AeflowError(
+                'INTERRUPTED',
+                `stopped while waiting for the first ${this.rowsPerEpoch} entries of ${this.address.text} to fit the preprocessing on; nothing was trained or written`,
+                'start the run again once the stream holds them',
+              ),
+          ),
+    );
+    return concat(
+      this.entryRows('0-0', source, options, () => (whole = true)),
+      stopped,
+    );
   }
 
   /**

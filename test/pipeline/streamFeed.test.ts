@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +147,17 @@ describe('training from a Redis stream', () => {
     const [fileOne, fileTwo] = metrics(file);
     expect(one.train_loss).toBe(fileOne.train_loss);
     expect(two.train_loss).not.toBe(fileTwo.train_loss);
+  });
+
+  it('stopped while the statistics pass waits for the first rows_per_epoch entries: INTERRUPTED, and no run folder with statistics of fewer', async () => {
+    await produce(client, 'few', records.slice(0, 10));
+    const out = path.join(tmp.dir, 'few');
+    const run = new CliProcess(streamArgs(out, `${redis.url}/few`, ['--set', 'data.normalize=standard']));
+    await run.waitFor(/fitting the preprocessing on the first 96 entries/);
+    run.kill('SIGINT');
+    expect((await run.exited).code, run.err).toBe(130);
+    expect(run.err).toContain(`error [INTERRUPTED]: stopped while waiting for the first ${R} entries of ${redis.url}/few`);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('a bad record is an error naming its entry, or under on_bad_row: skip is counted as skipped', async () => {
