@@ -78,6 +78,7 @@ export async function runPipeline(pipeline: LoadedPipeline, options: RunOptions)
   }
 }
 
+/** runPipeline once the data is checked and the stream (if any) connected. */
 async function trainAndWrite(pipeline: LoadedPipeline, options: RunOptions & { log: (line: string) => void }, started: number): Promise<Summary> {
   let loaded = pipeline;
   const elapsed = () => (performance.now() - started) / 1000;

@@ -11,6 +11,7 @@ import { Trainer } from '../workers/trainer.js';
 import { resolveWorkers } from '../workers/workerCount.js';
 import { dataSource, describeDataflow, type PassOptions, passBatches, rowStages, splitBatches, splitRows, stageContext } from './dataflow.js';
 import type { StreamFeed } from './streamFeed.js';
+import { isRedisUrl } from '../sources/redisStream.js';
 import type { Batch } from '../rows.js';
 import { copyRow } from '../rows.js';
 import { learningRate } from '../models/schedule.js';
@@ -132,6 +133,8 @@ export class TrainingRun {
   /** Starts the trainer (BACKEND_UNAVAILABLE and a checkpoint that does not fit the pipeline end here). */
   static async start(loaded: LoadedPipeline, options: TrainOptions = {}): Promise<TrainingRun> {
     const { config } = loaded;
+    // The feed keeps the stream's place across epochs (and its connection): runPipeline opens it.
+    if (isRedisUrl(config.data.train) && !options.feed) throw new Error('TrainingRun.start: data.train is a Redis stream; pass options.feed (a StreamFeed)');
     const model = models.get(config.model.type);
     const backend = options.backend ?? config.train.backend;
     const workers = resolveWorkers(options.workers ?? config.train.workers, backend);
