@@ -66,7 +66,22 @@ export interface Checkpoint {
   readonly state: ReplicaState;
   /** Under early stopping: the best epoch so far and its weights (what the saved model will hold). */
   readonly best?: { readonly epoch: number; readonly weights: Float32Array[] };
+  /** Training from a Redis stream: how far the run has consumed it (whole epochs only). */
+  readonly stream?: StreamPosition;
   readonly written: string;
+}
+
+/**
+ * How far a run has consumed its Redis stream: whole epochs only. A stop mid-epoch (see Checkpoint.batches) leaves
+ * the epoch unconsumed; the resumed run reads its entries again from `lastId` and skips the batches it trained.
+ */
+export interface StreamPosition {
+  /** The ID of the last entry of the last whole epoch; "0-0" before the first (a fresh run starts at the stream's start). */
+  readonly lastId: string;
+  /** The ID after which that epoch's entries begin, null before the first epoch: where the evaluation reads them again. */
+  readonly lastEpochFrom: string | null;
+  /** Entries the whole epochs took (bad entries skipped included). */
+  readonly entries: number;
 }
 
 /** Where early stopping stands after an epoch (see pipeline/earlyStopping.ts). */

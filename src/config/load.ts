@@ -8,6 +8,7 @@ import type { Preprocessing } from '../preprocessing/preprocessing.js';
 import { BadRows } from '../sources/badRows.js';
 import { columnPlan, needsPreprocessing } from './columns.js';
 import { csvShape } from '../sources/csv.js';
+import { isRedisUrl } from '../sources/redisStream.js';
 import { invalidValueMessage, pathKeys, pipelineSchema, unknownKeyMessage, type Pipeline, valueAt } from './schema.js';
 
 export interface LoadedPipeline {
@@ -88,7 +89,8 @@ export async function loadPipeline(file: string, sets: readonly string[] = [], c
     const { keyPath, value } = parseSet(assignment);
     const isPath = pathKeys.some((k) => k.join('.') === keyPath.join('.'));
     if (isPath && typeof value === 'string') written.set(keyPath.join('.'), value);
-    const v = isPath && typeof value === 'string' ? path.resolve(cwd, value) : value;
+    // A Redis stream's address is no path.
+    const v = isPath && typeof value === 'string' && !isRedisUrl(value) ? path.resolve(cwd, value) : value;
     try {
       doc.setIn(keyPath, doc.createNode(v));
     } catch (e) {
@@ -120,7 +122,7 @@ export async function loadPipeline(file: string, sets: readonly string[] = [], c
     for (const key of pathKeys) {
       const [section, field] = key as [keyof Pipeline, string];
       const obj = config[section] as Record<string, unknown> | undefined;
-      if (obj && typeof obj[field] === 'string') {
+      if (obj && typeof obj[field] === 'string' && !isRedisUrl(obj[field] as string)) {
         if (!written.has(key.join('.'))) written.set(key.join('.'), obj[field] as string);
         obj[field] = path.resolve(yamlDir, obj[field] as string);
       }
@@ -230,7 +232,9 @@ export async function checkAgainstData(loaded: LoadedPipeline): Promise<{ width:
   };
   const expected = models.get(config.model.type).inputWidth(config.model);
   let width = 0;
-  for (const split of ['train', 'test'] as const) {
+  // A stream's records are in the test CSV's columns: checking the test CSV checks them (each record is checked as read).
+  const splits = isRedisUrl(config.data.train) ? (['test'] as const) : (['train', 'test'] as const);
+  for (const split of splits) {
     const file = config.data[split];
     const shape = await csvShape(file, csv).catch((e) => {
       throw e instanceof AeflowError && e.code === 'CSV_NOT_FOUND' ? csvNotFound(loaded, split, e) : e;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { isRedisUrl } from '../sources/redisStream.js';
 
 /** How a run read its data, for commands that read more data through its model (encode, evaluate). */
 export interface RunSettings {
@@ -17,6 +18,7 @@ interface RunData {
   label_column?: string | number | null;
   on_bad_row?: string;
   train?: string;
+  test?: string;
   header?: boolean;
 }
 
@@ -31,11 +33,17 @@ export function runSettings(modelDir: string): RunSettings {
           scale: data.scale ?? null,
           labelColumn: data.label_column ?? null,
           onBadRow: data.on_bad_row ?? 'error',
-          train: typeof data.train === 'string' ? path.resolve(path.dirname(file), data.train) : null,
+          train: layoutFile(data, path.dirname(file)),
           header: data.header ?? true,
         };
       }
     }
   }
   return { scale: 255, labelColumn: 'label', onBadRow: 'error', train: null, header: true };
+}
+
+/** The CSV whose columns are the run's layout: the training CSV, or the test CSV of a run trained from a Redis stream. */
+function layoutFile(data: RunData, dir: string): string | null {
+  const file = typeof data.train === 'string' && isRedisUrl(data.train) ? data.test : data.train;
+  return typeof file === 'string' ? path.resolve(dir, file) : null;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { models } from '../models/builtins.js';
 import type { Registry } from '../registry.js';
+import { isRedisUrl, parseStreamUrl } from '../sources/redisStream.js';
 import { stages } from '../stages/builtins.js';
 
 /**
@@ -58,7 +59,10 @@ const columnRef = z.union([z.string().min(1), z.number().int().min(1)]);
 
 const dataSchema = z
   .object({
-    /** Training CSV, relative to the YAML file. */
+    /**
+     * Training CSV, relative to the YAML file; or a Redis stream, `redis://HOST:PORT/STREAM`, whose entries each hold
+     * one CSV record (no header) in the field `row`, in the test CSV's columns (see train.rows_per_epoch).
+     */
     train: z.string().min(1),
     /** Test CSV, relative to the YAML file. */
     test: z.string().min(1),
@@ -161,6 +165,11 @@ const trainSchema = z
   .object({
     /** Passes over the training data (a stacked autoencoder counts its own, in its model options). */
     epochs: z.number().int().min(1).optional(),
+    /**
+     * With a Redis stream as data.train (and only then): the entries an epoch takes, the next ones after the last
+     * entry consumed (waiting for them while the stream has none); bad entries skipped count among them.
+     */
+    rows_per_epoch: z.number().int().min(1).optional(),
     /** Worker threads training the model; `auto`: one per core on wasm and cpu, one on tfjs-node (itself multi-threaded). */
     workers: z.union([z.number().int().min(1), z.literal('auto')]).default(1),
     /** `auto` takes tfjs-node when it loads, else wasm, else cpu. */
@@ -285,6 +294,7 @@ export const pipelineSchema = z
         message: `a ${p.model.type} counts its epochs in model.layer_epochs and model.fine_tune_epochs; remove train.epochs`,
       });
     }
+    streamChecks(p, ctx);
     const schedule = p.train.schedule;
     if (schedule.type === 'cosine' && schedule.min_lr > p.optimizer.learning_rate) {
       ctx.addIssue({
@@ -304,6 +314,35 @@ export const pipelineSchema = z
       }
     }
   });
+
+/** A stream as data.train needs train.rows_per_epoch (a stream has no end to make an epoch of); a file refuses it. */
+function streamChecks(p: { data: { train: string; test: string }; train: { rows_per_epoch?: number } }, ctx: z.RefinementCtx): void {
+  const stream = isRedisUrl(p.data.train);
+  if (stream) {
+    try {
+      parseStreamUrl(p.data.train, 'data.train');
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['data', 'train'], message: (e as Error).message });
+    }
+  }
+  if (stream && p.train.rows_per_epoch === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['train', 'rows_per_epoch'],
+      message: `required when data.train is a Redis stream (${p.data.train}): the entries one epoch takes`,
+    });
+  }
+  if (!stream && p.train.rows_per_epoch !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['train', 'rows_per_epoch'],
+      message: 'only with a Redis stream as data.train (redis://HOST:PORT/STREAM): an epoch over a file is the whole file; remove it',
+    });
+  }
+  if (isRedisUrl(p.data.test)) {
+    ctx.addIssue({ code: 'custom', path: ['data', 'test'], message: 'the test split is a CSV file (only data.train may be a Redis stream)' });
+  }
+}
 
 export type PipelineInput = z.input<typeof pipelineSchema>;
 export type Pipeline = z.output<typeof pipelineSchema>;

@@ -14,6 +14,7 @@ import { preprocess } from '../operators/preprocess.js';
 import type { Preprocessing } from '../preprocessing/preprocessing.js';
 import { type CacheOptions, cachedCsvRows } from '../sources/rowCache.js';
 import { isPattern, shardFiles } from '../sources/shards.js';
+import { isRedisUrl, parseStreamUrl } from '../sources/redisStream.js';
 import { stages } from '../stages/builtins.js';
 import type { StageContext } from '../stages/stage.js';
 
@@ -183,9 +184,19 @@ export function trainBatchSize(config: Pipeline): number {
  * use the pipeline's batch size; evaluation passes use `train.eval_batch`.
  */
 export function splitBatches(pipeline: PipelineData, split: 'train' | 'test', epoch: number, options: PassOptions = {}): Observable<Batch> {
+  return splitRows(pipeline, split, options).pipe(passBatches(pipeline, split, epoch, options.allocate));
+}
+
+/** A pass's rows through the row stages into batches, whatever read them (a CSV, a Redis stream). */
+export function passBatches(
+  pipeline: PipelineData,
+  split: 'train' | 'test',
+  epoch: number,
+  allocate?: (length: number) => Float32Array,
+): OperatorFunction<Row, Batch> {
   const { config } = pipeline;
   const size = split === 'train' ? trainBatchSize(config) : config.train.eval_batch;
-  return splitRows(pipeline, split, options).pipe(rowStages(config, stageContext(pipeline, split, epoch)), batchRows(size, options.allocate));
+  return (rows$) => rows$.pipe(rowStages(config, stageContext(pipeline, split, epoch)), batchRows(size, allocate));
 }
 
 /**
@@ -201,7 +212,10 @@ export function stageContext(pipeline: PipelineData, split: StageContext['split'
 /** The dataflow in one line, as a run prints it at start. */
 export function describeDataflow(pipeline: PipelineData, model: string, trainer: string): string {
   const { config, preprocessing: p } = pipeline;
-  const parts = [`csv(${path.basename(config.data.train)})`];
+  const train = config.data.train;
+  const parts = [
+    isRedisUrl(train) ? `redis(${parseStreamUrl(train, 'data.train').text}, ${config.train.rows_per_epoch} entries an epoch)` : `csv(${path.basename(train)})`,
+  ];
   if (p) parts.push(`preprocess(${p.json.columns.length} columns -> ${p.width} features, ${p.json.normalize}, missing ${p.json.missing})`);
   else if (config.data.scale !== null) parts.push(`normalize(/${config.data.scale})`);
   for (const s of config.stages) parts.push(stages.get(s.type).describe(s));

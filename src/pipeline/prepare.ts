@@ -10,17 +10,24 @@ import { csvShape } from '../sources/csv.js';
 import { columnPlan } from '../config/columns.js';
 import { dataRows, dataSource } from './dataflow.js';
 import { PREPROCESSING_FILE } from './modelData.js';
+import type { StreamFeed } from './streamFeed.js';
+import { isRedisUrl } from '../sources/redisStream.js';
 
 export interface PrepareOptions {
   /** A resumed run's folder: its preprocessing.json is reused, so the model goes on seeing the same features. */
   readonly resumeFolder?: string | null;
   /** Told how far the statistics pass has read. */
   readonly progress?: (bytesParsed: number, totalBytes: number, rows: number) => void;
+  /** The Redis stream of data.train: the statistics pass fits on its first rows_per_epoch entries. */
+  readonly feed?: StreamFeed | null;
+  /** Stops a statistics pass that waits for a stream's entries (INTERRUPTED). */
+  readonly signal?: AbortSignal;
 }
 
 /**
  * What a pipeline learns from its data before training: a tabular pipeline's preprocessing, fitted in one pass
- * over the raw training split (or read back on resume), and an `auto` input's width.
+ * over the raw training split (or read back on resume), and an `auto` input's width. From a Redis stream, the
+ * split is its first rows_per_epoch entries (the first epoch's), read without being consumed.
  */
 export async function prepareData(loaded: LoadedPipeline, options: PrepareOptions = {}): Promise<LoadedPipeline> {
   const { config } = loaded;
@@ -31,7 +38,8 @@ export async function prepareData(loaded: LoadedPipeline, options: PrepareOption
   }
   if (!loaded.autoInput) return loaded;
   const badRows = config.data.on_bad_row === 'skip' ? new BadRows() : undefined;
-  const { width } = await csvShape(config.data.train, {
+  // A stream's records are in the test CSV's columns.
+  const { width } = await csvShape(isRedisUrl(config.data.train) ? config.data.test : config.data.train, {
     header: config.data.header,
     labelColumn: config.data.label_column,
     badRows,
@@ -44,7 +52,9 @@ export async function prepareData(loaded: LoadedPipeline, options: PrepareOption
 async function fitOnTrainingSplit(loaded: LoadedPipeline, options: PrepareOptions): Promise<Preprocessing> {
   const { data } = loaded.config;
   const raw = dataSource(loaded.config, 'train', null, true);
-  let rows$ = dataRows(raw, { badRows: new BadRows(), progress: options.progress });
+  let rows$ = options.feed
+    ? options.feed.firstRows(raw, { badRows: new BadRows(), signal: options.signal })
+    : dataRows(raw, { badRows: new BadRows(), progress: options.progress });
   // Under missing: skip, the rows training drops take no part in the statistics either.
   if (data.missing === 'skip') rows$ = rows$.pipe(filter((row) => !row.x.some(Number.isNaN)));
   return fitPreprocessing(rows$, {

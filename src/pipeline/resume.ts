@@ -2,6 +2,7 @@ import { AeflowError } from '../errors.js';
 import type { Phase } from '../models/layers.js';
 import type { Checkpoint } from '../sinks/checkpoint.js';
 import type { ReplicaState } from '../workers/protocol.js';
+import type { StreamPosition } from '../types.js';
 import type { Totals } from './sums.js';
 import type { EpochRecord } from './train.js';
 
@@ -24,6 +25,8 @@ export interface ResumePoint {
   readonly state: ReplicaState | null;
   /** Under early stopping, the best epoch so far and its weights; null for a fresh run or without it. */
   readonly best: { readonly epoch: number; readonly weights: Float32Array[] } | null;
+  /** Training from a Redis stream: how far the whole epochs consumed it; null for a fresh run or a file. */
+  readonly stream: StreamPosition | null;
 }
 
 /** Global epochs completed before each phase starts. */
@@ -42,7 +45,8 @@ export function phaseStarts(phases: readonly Phase[]): number[] {
  * checkpoint and the schedule: epochs are counted from the phases (the checkpoint's own `epoch` is for people).
  */
 export function resumePoint(checkpoint: Checkpoint | undefined, phases: readonly Phase[]): ResumePoint {
-  if (!checkpoint) return { phase: 0, phaseEpoch: 0, epoch: 0, skipBatches: 0, partial: null, knownRows: 0, history: [], state: null, best: null };
+  if (!checkpoint)
+    return { phase: 0, phaseEpoch: 0, epoch: 0, skipBatches: 0, partial: null, knownRows: 0, history: [], state: null, best: null, stream: null };
   const { phase, phaseEpoch, batches } = checkpoint;
   const length = phases[phase]?.epochs;
   // A mid-epoch point needs an epoch left in its phase to be in.
@@ -64,5 +68,6 @@ export function resumePoint(checkpoint: Checkpoint | undefined, phases: readonly
     history: checkpoint.metrics as EpochRecord[],
     state: checkpoint.state,
     best: checkpoint.best ?? null,
+    stream: checkpoint.stream ?? null,
   };
 }

@@ -5,6 +5,7 @@ import { Preprocessing } from '../preprocessing/preprocessing.js';
 import type { RowView } from '../sinks/snapshotFiles.js';
 import { BadRows } from '../sources/badRows.js';
 import { csvShape } from '../sources/csv.js';
+import { isRedisUrl } from '../sources/redisStream.js';
 
 export type { RowView } from '../sinks/snapshotFiles.js';
 
@@ -23,7 +24,8 @@ export async function rowView(loaded: LoadedPipeline): Promise<RowView> {
   const side = Math.round(Math.sqrt(width));
   if (side * side === width) return { image: { width: side, height: side } };
   const badRows = config.data.on_bad_row === 'skip' ? new BadRows() : undefined;
-  const { origin } = await csvShape(config.data.train, {
+  // A stream's records are in the test CSV's columns.
+  const { origin } = await csvShape(isRedisUrl(config.data.train) ? config.data.test : config.data.train, {
     header: config.data.header,
     labelColumn: config.data.label_column,
     badRows,

@@ -17,7 +17,9 @@ import type { InferenceRequests } from '../workers/inferenceProtocol.js';
 import type { WorkerThreads } from '../workers/threads.js';
 import { needsPreprocessing } from '../config/columns.js';
 import { Inference } from '../workers/inference.js';
-import { dataSource } from './dataflow.js';
+import { type DataSource, dataSource } from './dataflow.js';
+import { StreamFeed } from './streamFeed.js';
+import { isRedisUrl } from '../sources/redisStream.js';
 import { PREPROCESSING_FILE, writeAnomalyThreshold } from './modelData.js';
 import { prepareData, writePreprocessing } from './prepare.js';
 import { type RowView, rowView, TABLE_PREVIEW_ROWS } from './rowView.js';
@@ -64,13 +66,25 @@ interface Trained {
  * subscribe to the one stream of training events and only write.
  */
 export async function runPipeline(pipeline: LoadedPipeline, options: RunOptions): Promise<Summary> {
-  let loaded = pipeline;
   const started = performance.now();
-  const elapsed = () => (performance.now() - started) / 1000;
   const log = options.log ?? ((line: string) => console.log(line));
+  await checkAgainstData(pipeline);
+  // A Redis stream as the training split: connected before anything starts (REDIS_UNAVAILABLE ends it here), closed on every way out.
+  const feed = isRedisUrl(pipeline.config.data.train) ? await StreamFeed.open(pipeline.config, log) : null;
+  try {
+    return await trainAndWrite(pipeline, { ...options, log, feed }, started);
+  } finally {
+    feed?.close();
+  }
+}
+
+/** runPipeline once the data is checked and the stream (if any) connected. */
+async function trainAndWrite(pipeline: LoadedPipeline, options: RunOptions & { log: (line: string) => void }, started: number): Promise<Summary> {
+  let loaded = pipeline;
+  const elapsed = () => (performance.now() - started) / 1000;
+  const { log } = options;
   const progress = options.progress ?? new ProgressBar();
   const { config } = loaded;
-  await checkAgainstData(loaded);
   loaded = await prepare(loaded, options, log, progress);
   // The fitted feature count (one-hot categories, indicators) against a first layer given as a number.
   if (loaded.preprocessing) await checkAgainstData(loaded);
@@ -108,8 +122,9 @@ export async function runPipeline(pipeline: LoadedPipeline, options: RunOptions)
   }
   let wall = elapsed();
   const evaluates = config.outputs.report && config.outputs.evaluate;
-  const evaluation = threads && evaluates ? await evaluate(loaded, folder.out, summary, threads, log, progress) : null;
-  if (outputs.model) await saveThreshold(loaded, outputs.model, evaluation, threads && !evaluates ? threads : undefined, summary, progress);
+  const split = threads ? await trainingSplit(loaded, options.feed ?? null, log).catch((e) => threads.close().then(() => Promise.reject(e))) : null;
+  const evaluation = threads && split && evaluates ? await evaluate(loaded, split, folder.out, summary, threads, log, progress) : null;
+  if (outputs.model && split) await saveThreshold(loaded, split, outputs.model, evaluation, threads && !evaluates ? threads : undefined, summary, progress);
   if (config.outputs.report) await writeReport(folder.out, evaluation, { wallSeconds: () => (wall = elapsed()) });
   summary.wall_s = Math.round(wall * 100) / 100;
   summary.finished_at = new Date().toISOString();
@@ -232,6 +247,7 @@ async function saveOutputs(
 /** The evaluation for the report, in the trainer's threads (which it closes), with its line on the console. */
 async function evaluate(
   loaded: LoadedPipeline,
+  train: DataSource,
   out: string,
   summary: Summary,
   threads: WorkerThreads<InferenceRequests>,
@@ -242,7 +258,7 @@ async function evaluate(
   log('evaluating the model for the report: PCA baseline, probes, anomaly scores (outputs.evaluate: false skips this)…');
   const evaluation = await evaluateModel({
     model: path.join(out, 'model'),
-    train: dataSource(config, 'train', loaded.preprocessing),
+    train,
     test: dataSource(config, 'test', loaded.preprocessing),
     out,
     percentile: config.anomaly.percentile,
@@ -264,11 +280,28 @@ async function evaluate(
   return evaluation;
 }
 
+/**
+ * The training split as the evaluation and the anomaly threshold read it after training: the training CSV, or, from
+ * a Redis stream, the last epoch's entries (read again, held in memory), since the stream is not read from its start.
+ */
+async function trainingSplit(loaded: LoadedPipeline, feed: StreamFeed | null, log: (line: string) => void): Promise<DataSource> {
+  const source = dataSource(loaded.config, 'train', loaded.preprocessing);
+  if (!feed) return source;
+  log(`the evaluation and the anomaly threshold read the last epoch's ${feed.rowsPerEpoch} entries of ${feed.address.text} as the training split`);
+  return feed.lastEpochSource(source);
+}
+
 /** A tabular pipeline's statistics pass (or its run folder's preprocessing, on resume), and an auto input's width. */
 async function prepare(loaded: LoadedPipeline, options: RunOptions, log: (line: string) => void, progress: ProgressBar): Promise<LoadedPipeline> {
   const fits = needsPreprocessing(loaded.config) && !(options.resume && existsSync(path.join(options.out, PREPROCESSING_FILE)));
-  if (fits) log(`fitting the preprocessing on ${path.relative(process.cwd(), loaded.config.data.train)} (one pass over the training split)…`);
+  const feed = options.feed ?? null;
+  const what = feed
+    ? `the first ${feed.rowsPerEpoch} entries of ${feed.address.text} (read, not consumed)`
+    : `${path.relative(process.cwd(), loaded.config.data.train)} (one pass over the training split)`;
+  if (fits) log(`fitting the preprocessing on ${what}…`);
   const prepared = await prepareData(loaded, {
+    feed,
+    signal: options.signal,
     resumeFolder: options.resume ? options.out : null,
     progress: fits ? (read, total, rows) => progress.update({ label: 'preprocessing: statistics', fraction: read / total, rows }) : undefined,
   }).finally(() => progress.clear());
@@ -283,6 +316,7 @@ async function prepare(loaded: LoadedPipeline, options: RunOptions, log: (line: 
  */
 async function saveThreshold(
   loaded: LoadedPipeline,
+  train: DataSource,
   model: string,
   evaluation: EvaluationResult | null,
   threads: WorkerThreads<InferenceRequests> | undefined,
@@ -303,7 +337,7 @@ async function saveThreshold(
   if (!threads) return;
   const inference = await Inference.start({ model, backend: summary.backend as BackendChoice, workers: summary.workers, threads });
   try {
-    const threshold = await fitThreshold(inference, dataSource(config, 'train', loaded.preprocessing), config.anomaly.percentile, {
+    const threshold = await fitThreshold(inference, train, config.anomaly.percentile, {
       progress: (stage) => progress.update({ label: stage.name, fraction: stage.fraction, rows: stage.rows }),
     });
     await writeAnomalyThreshold(model, threshold);

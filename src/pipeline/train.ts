@@ -9,7 +9,10 @@ import { BadRows, type SkippedRows } from '../sources/badRows.js';
 import { FlowControl } from '../sources/flowControl.js';
 import { Trainer } from '../workers/trainer.js';
 import { resolveWorkers } from '../workers/workerCount.js';
-import { describeDataflow, rowStages, splitBatches, splitRows, stageContext } from './dataflow.js';
+import { dataSource, describeDataflow, type PassOptions, passBatches, rowStages, splitBatches, splitRows, stageContext } from './dataflow.js';
+import type { StreamFeed } from './streamFeed.js';
+import { isRedisUrl } from '../sources/redisStream.js';
+import type { Batch } from '../rows.js';
 import { copyRow } from '../rows.js';
 import { learningRate } from '../models/schedule.js';
 import { EarlyStopping } from './earlyStopping.js';
@@ -44,6 +47,8 @@ export interface TrainOptions {
   readonly startTrainer?: StartTrainer;
   /** Test rows the snapshots reconstruct (a table's per-column errors want more); snapshots.rows × cols by default. */
   readonly previewRows?: number;
+  /** The Redis stream the training rows come from, when data.train is one (see StreamFeed); files otherwise. */
+  readonly feed?: StreamFeed | null;
 }
 
 /** Where a checkpoint stands: the phase, the epochs done in it and over the run, the batches of the next one. */
@@ -114,9 +119,12 @@ export class TrainingRun {
     private readonly at: ResumePoint,
     private readonly signal: AbortSignal | undefined,
     private readonly previewRows: number | undefined,
+    private readonly feed: StreamFeed | null,
   ) {
     this.history = [...at.history];
-    this.knownRows = at.knownRows;
+    // A stream's epoch is its rows_per_epoch entries (fewer rows when some are skipped).
+    this.knownRows = at.knownRows || (feed?.rowsPerEpoch ?? 0);
+    if (feed && at.stream) feed.seek(at.stream);
     this.starts = phaseStarts(phases);
     this.epochs = phases.reduce((n, p) => n + p.epochs, 0);
     this.best = at.best;
@@ -125,6 +133,8 @@ export class TrainingRun {
   /** Starts the trainer (BACKEND_UNAVAILABLE and a checkpoint that does not fit the pipeline end here). */
   static async start(loaded: LoadedPipeline, options: TrainOptions = {}): Promise<TrainingRun> {
     const { config } = loaded;
+    // The feed keeps the stream's place across epochs (and its connection): runPipeline opens it.
+    if (isRedisUrl(config.data.train) && !options.feed) throw new Error('TrainingRun.start: data.train is a Redis stream; pass options.feed (a StreamFeed)');
     const model = models.get(config.model.type);
     const backend = options.backend ?? config.train.backend;
     const workers = resolveWorkers(options.workers ?? config.train.workers, backend);
@@ -133,7 +143,7 @@ export class TrainingRun {
     const start: StartTrainer = options.startTrainer ?? ((o) => Trainer.start(o));
     const optimizer = { ...config.optimizer, weight_decay: config.train.weight_decay };
     const trainer = await start({ workers, backend, init: { model: model.spec(config.model, config.seed), optimizer, loss: config.loss } });
-    return new TrainingRun(loaded, trainer, workers, phases, at, options.signal, options.previewRows);
+    return new TrainingRun(loaded, trainer, workers, phases, at, options.signal, options.previewRows, options.feed ?? null);
   }
 
   /** The run as events, once: subscribing trains; unsubscribing before `end` closes the trainer. */
@@ -250,6 +260,8 @@ export class TrainingRun {
       learningRate(config.train.schedule, config.optimizer.learning_rate, { step: this.phaseSteps + batch, epoch: phaseEpoch, epochs: phase.epochs });
     const pass = await this.trainingPass(epoch, phase.name, skipBatches, partial, rate);
     if (pass.cut) await this.stop({ phase: index, phaseEpoch: phaseEpoch - 1, completed: epoch - 1, batches: pass.batches }, pass.sums);
+    // Consumed once trained whole: a checkpoint from here on records that the next epoch starts after its entries.
+    this.feed?.commit();
     this.phaseSteps += pass.batches;
     this.knownRows = pass.sums.rows;
     const test = await this.testPass();
@@ -317,7 +329,7 @@ export class TrainingRun {
     let cut = false;
     const badRows = new BadRows();
     await lastValueFrom(
-      splitBatches(this.loaded, 'train', epoch, {
+      this.trainingBatches(epoch, {
         flow,
         allocate: t.allocate,
         badRows,
@@ -354,7 +366,17 @@ export class TrainingRun {
       ),
       { defaultValue: null },
     );
+    // A stream's rows end early when a stop comes while the feed waits for entries: the epoch is cut there too.
+    if (this.feed && !this.feed.epochRead) cut = true;
     return { sums, batches, seconds: (performance.now() - started) / 1000, badRows, cut, lr };
+  }
+
+  /** The epoch's training batches: the training CSV's rows, or the stream's next rows_per_epoch entries. */
+  private trainingBatches(epoch: number, options: PassOptions): Observable<Batch> {
+    if (!this.feed) return splitBatches(this.loaded, 'train', epoch, options);
+    const source = dataSource(this.loaded.config, 'train', this.loaded.preprocessing);
+    const rows$ = this.feed.epochRows(source, { badRows: options.badRows, flow: options.flow, signal: this.signal });
+    return rows$.pipe(passBatches(this.loaded, 'train', epoch, options.allocate));
   }
 
   /** Mean loss over the whole test split (weighted by rows), evaluation batches spread over the replicas. */
@@ -401,6 +423,7 @@ export class TrainingRun {
         metrics: [...this.history],
         state,
         ...(this.best ? { best: this.best } : {}),
+        ...(this.feed ? { stream: this.feed.at } : {}),
         written: new Date().toISOString(),
       },
     });

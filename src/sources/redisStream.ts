@@ -52,7 +52,12 @@ export function sameServer(a: StreamAddress, b: StreamAddress): boolean {
  * and sends again what was in flight; a command still unanswered after 20 reconnection attempts fails, and so
  * does the connection itself when the server cannot be reached at first. `log` hears of losses and returns.
  */
-export async function connectRedis(address: StreamAddress, log: (line: string) => void): Promise<Redis> {
+export async function connectRedis(
+  address: StreamAddress,
+  log: (line: string) => void,
+  /** What the log line about a loss says is kept meanwhile. */
+  kept = 'what is not acknowledged stays pending',
+): Promise<Redis> {
   const redis = new Redis({
     host: address.host,
     port: address.port,
@@ -63,14 +68,17 @@ export async function connectRedis(address: StreamAddress, log: (line: string) =
     retryStrategy: (times) => Math.min(100 * times, 2000),
   });
   let lost = false;
+  let connected = false;
   // Without a listener, ioredis reports every failed attempt as an unhandled error event.
   redis.on('error', () => undefined);
   redis.on('close', () => {
-    if (redis.status === 'end' || lost) return;
+    // A first connection that fails is an error of its own (below), not a loss.
+    if (redis.status === 'end' || lost || !connected) return;
     lost = true;
-    log(`redis: lost the connection to ${address.host}:${address.port}; reconnecting (what is not acknowledged stays pending)`);
+    log(`redis: lost the connection to ${address.host}:${address.port}; reconnecting (${kept})`);
   });
   redis.on('ready', () => {
+    connected = true;
     if (!lost) return;
     lost = false;
     log(`redis: reconnected to ${address.host}:${address.port}`);
@@ -216,4 +224,46 @@ export class StreamGroupReader {
       throw redisError(e, this.address, this.group);
     }
   }
+}
+
+/**
+ * A stream read in order from an entry ID the caller keeps, with no consumer group: one reader (a training run,
+ * whose checkpoint records the ID) that nothing else needs to know about. Nothing is acknowledged or removed.
+ */
+export class StreamCursor {
+  constructor(
+    private readonly redis: Redis,
+    readonly address: StreamAddress,
+  ) {}
+
+  /** Up to `count` entries after the ID `after` (XREAD), waiting up to `blockMs` for one while there are none. */
+  async readAfter(after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+    try {
+      const reply = (await this.redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.address.stream, after)) as Array<[string, RawEntry[]]> | null;
+      return reply?.[0]?.[1].map(entryOf) ?? [];
+    } catch (e) {
+      throw cursorError(e, this.address);
+    }
+  }
+
+  /** Up to `count` entries after the ID `after` that the stream holds now (XRANGE from an exclusive start). */
+  async range(after: string, count: number): Promise<StreamEntry[]> {
+    try {
+      const reply = (await this.redis.xrange(this.address.stream, `(${after}`, '+', 'COUNT', count)) as RawEntry[];
+      return reply.map(entryOf);
+    } catch (e) {
+      throw cursorError(e, this.address);
+    }
+  }
+}
+
+function cursorError(e: unknown, address: StreamAddress): unknown {
+  if (e instanceof AeflowError || !(e instanceof Error)) return e;
+  return new AeflowError(
+    'REDIS_UNAVAILABLE',
+    `${address.text}: ${e.message}`,
+    /^WRONGTYPE/.test(e.message)
+      ? `the key ${address.stream} holds no stream: point data.train at a stream (XADD ${address.stream} * row ...)`
+      : "the run's checkpoint records the last entry it trained on: once Redis is back, go on with aeflow run --resume RUN_FOLDER",
+  );
 }

@@ -35,7 +35,15 @@ describe('resume arithmetic', () => {
       history: [],
       state: null,
       best: null,
+      stream: null,
     });
+  });
+
+  it("a stream's position comes back as the checkpoint recorded it, mid-epoch too (the epoch's entries are read again)", () => {
+    const stream = { lastId: '1700000000000-95', lastEpochFrom: '0-0', entries: 96 };
+    const at = resumePoint(checkpoint({ phase: 2, phaseEpoch: 1, epoch: 6, batches: 2, stream }), stacked);
+    expect(at).toMatchObject({ skipBatches: 2, stream });
+    expect(resumePoint(checkpoint({ phase: 0, phaseEpoch: 1, epoch: 1 }), stacked).stream).toBeNull();
   });
 
   it('counts global epochs from the phases before the checkpoint’s', () => {
