@@ -12,7 +12,7 @@ import type { FlowControl } from '../sources/flowControl.js';
 import { connectRedis, parseStreamUrl, type StreamAddress, StreamCursor, type StreamEntry } from '../sources/redisStream.js';
 import type { StreamPosition } from '../types.js';
 import { type DataSource, modelFeatures } from './dataflow.js';
-import { csvField } from './modelInput.js';
+import { csvField } from '../sinks/csvText.js';
 
 /** Entries per XREAD: one CSV text parsed at a time, so that memory holds one chunk beyond the flow's bound. */
 const CHUNK = 1000;
