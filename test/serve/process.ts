@@ -12,7 +12,7 @@ export class CliProcess {
   out = '';
   err = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private watchers: Array<{ pattern: RegExp; resolve: (m: RegExpExecArray) => void; reject: (e: Error) => void }> = [];
+  private watchers: Array<{ pattern: RegExp; after: number; resolve: (m: RegExpExecArray) => void; reject: (e: Error) => void }> = [];
 
   constructor(args: string[], env: Record<string, string> = {}) {
     this.child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'cli', 'main.js'), ...args], {
@@ -35,25 +35,28 @@ export class CliProcess {
     });
   }
 
-  /** Resolves with the first match of `pattern` in what the process printed (stdout and stderr), now or later. */
-  waitFor(pattern: RegExp): Promise<RegExpExecArray> {
-    const m = this.match(pattern);
+  /**
+   * Resolves with the first match of `pattern` in what the process printed (stdout and stderr), now or later;
+   * `after`: only in standard output past that many characters (what it prints next, not what it printed).
+   */
+  waitFor(pattern: RegExp, after = 0): Promise<RegExpExecArray> {
+    const m = this.match(pattern, after);
     if (m) return Promise.resolve(m);
     if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.reject(new Error(`the process has exited:\n${this.out}\n${this.err}`));
-    return new Promise((resolve, reject) => this.watchers.push({ pattern, resolve, reject }));
+    return new Promise((resolve, reject) => this.watchers.push({ pattern, after, resolve, reject }));
   }
 
   kill(signal: NodeJS.Signals): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
   }
 
-  private match(pattern: RegExp): RegExpExecArray | null {
-    return pattern.exec(this.out) ?? pattern.exec(this.err);
+  private match(pattern: RegExp, after: number): RegExpExecArray | null {
+    return after > 0 ? pattern.exec(this.out.slice(after)) : (pattern.exec(this.out) ?? pattern.exec(this.err));
   }
 
   private check(): void {
     this.watchers = this.watchers.filter((w) => {
-      const m = this.match(w.pattern);
+      const m = this.match(w.pattern, w.after);
       if (m) w.resolve(m);
       return !m;
     });
