@@ -71,6 +71,13 @@ export function workersFlag(value: string | undefined): number | 'auto' | undefi
  * model/, as README writes `RUN/model`. Anything else is returned as given, for the caller to check.
  */
 export function modelFolder(given: string): string {
+  if (!existsSync(given)) {
+    throw new AeflowError(
+      'MODEL_NOT_FOUND',
+      `--model ${given}: no such file or folder`,
+      'pass a run folder or its model folder (e.g. runs/mnist or runs/mnist/model)',
+    );
+  }
   const inRun = path.join(given, 'model');
   return !existsSync(path.join(given, 'encoder', 'model.json')) && existsSync(path.join(inRun, 'encoder', 'model.json')) ? inRun : given;
 }

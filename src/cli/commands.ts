@@ -175,7 +175,7 @@ export const commands = {
       components: { type: 'string', value: 'K', description: 'PCA components', default: "the model's code size" },
       percentile: { type: 'string', value: 'P', description: 'the anomaly threshold: this percentile of the training errors', default: '99' },
       'test-rows': { type: 'string', value: 'N', description: 'test rows the probes and the report hold at most, a seeded sample', default: '10000' },
-      'no-probes': { type: 'boolean', description: 'skip the logistic and 5-NN probes, which hold every row in memory' },
+      'no-probes': { type: 'boolean', description: 'skip the logistic and 5-NN probes (the most time of an evaluation: passes over the training split)' },
       ...dataOptions,
       workers: { type: 'string', value: 'N|auto', description: 'worker threads', default: 'auto, one per core, at most 8' },
       backend,

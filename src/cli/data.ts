@@ -36,7 +36,10 @@ export async function dataCommand(argv: string[]): Promise<number> {
   }
   const targets = files.map((f) => path.join(out, f));
   const present = existing(targets);
-  if (values['if-missing'] && present.length === targets.length) return 0;
+  if (values['if-missing'] && present.length === targets.length) {
+    console.log(`${name}: ${targets.join(' and ')} are there; kept (--if-missing)`);
+    return 0;
+  }
   // With one of the pair missing, --if-missing writes both: the one there is written over only with --force.
   refuseOverwrite(present, Boolean(values.force), {
     force: 'write both again',

@@ -73,7 +73,7 @@ export async function streamCommand(kind: 'encode' | 'score', values: StreamValu
     const job = { kind, count, claimAfterMs, untilIdleMs: idle === null ? null : 1000 * idle, signal: stop.signal, log, progressEvery: 5000 };
     const s = await new StreamScorer(model, reader, new StreamWriter(writer, out), job).run();
     console.log(
-      `${kind}: ${s.entries} entries in ${s.seconds.toFixed(1)} s (${Math.round(s.entries / Math.max(s.seconds, 1e-3))}/s), ${s.dead} to ${out.text}:dead; ${s.reason}`,
+      `${kind}: ${s.entries} ${s.entries === 1 ? 'entry' : 'entries'} in ${s.seconds.toFixed(1)} s (${Math.round(s.entries / Math.max(s.seconds, 1e-3))}/s), ${s.dead} to ${out.text}:dead; ${s.reason}`,
     );
   } finally {
     process.off('SIGTERM', onSignal).off('SIGINT', onSignal);

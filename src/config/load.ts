@@ -8,7 +8,7 @@ import type { Preprocessing } from '../preprocessing/preprocessing.js';
 import { BadRows } from '../sources/badRows.js';
 import { columnPlan, needsPreprocessing } from './columns.js';
 import { csvShape } from '../sources/csv.js';
-import { isRedisUrl } from '../sources/redisStream.js';
+import { isRedisUrl } from '../sources/streamUrl.js';
 import { invalidValueMessage, pathKeys, pipelineSchema, unknownKeyMessage, type Pipeline, valueAt } from './schema.js';
 
 export interface LoadedPipeline {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { isRedisUrl } from '../sources/redisStream.js';
+import { isRedisUrl } from '../sources/streamUrl.js';
 
 /** How a run read its data, for commands that read more data through its model (encode, evaluate). */
 export interface RunSettings {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { models } from '../models/builtins.js';
 import type { Registry } from '../registry.js';
-import { isRedisUrl, parseStreamUrl } from '../sources/redisStream.js';
+import { isRedisUrl, parseStreamUrl } from '../sources/streamUrl.js';
 import { stages } from '../stages/builtins.js';
 
 /**

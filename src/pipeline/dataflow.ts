@@ -14,7 +14,7 @@ import { preprocess } from '../operators/preprocess.js';
 import type { Preprocessing } from '../preprocessing/preprocessing.js';
 import { type CacheOptions, cachedCsvRows } from '../sources/rowCache.js';
 import { isPattern, shardFiles } from '../sources/shards.js';
-import { isRedisUrl, parseStreamUrl } from '../sources/redisStream.js';
+import { isRedisUrl, parseStreamUrl } from '../sources/streamUrl.js';
 import { stages } from '../stages/builtins.js';
 import type { StageContext } from '../stages/stage.js';
 

@@ -2,7 +2,7 @@ import { lastValueFrom, type Observable } from 'rxjs';
 import type { RunSettings } from '../config/runSettings.js';
 import { AeflowError, type ErrorCode } from '../errors.js';
 import { batchRows } from '../operators/batchRows.js';
-import type { Row } from '../rows.js';
+import type { Batch, Row } from '../rows.js';
 import { csvShape } from '../sources/csv.js';
 import { type JsonLayout, jsonRows } from '../sources/jsonRows.js';
 import { csvField } from '../sinks/csvText.js';
@@ -42,6 +42,23 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'REQUEST_INVALID',
   'STREAM_ENTRY_INVALID',
 ]);
+
+/**
+ * What the sender of a request or a stream record can do about a reader's error. The readers' own hints speak
+ * of a pipeline's keys (data.scale, data.categorical), which a client of a served model does not set.
+ */
+const SENDER_HINTS: Partial<Record<ErrorCode, string>> = {
+  CSV_EMPTY: 'send at least one row: JSON {"rows": [[…], …]}, or CSV text with a header line and a row',
+  CSV_VALUE_INVALID: "send numbers in the training CSV's columns (a text value only where the run has a categorical column)",
+  CSV_VALUE_OUT_OF_RANGE: "send values in the training CSV's units and range (e.g. pixels from 0 to 255, not scaled)",
+  CSV_ROW_INVALID: "send rows with the training CSV's columns, in its order",
+};
+
+function senderHint(e: unknown): unknown {
+  if (!(e instanceof AeflowError)) return e;
+  const hint = SENDER_HINTS[e.code];
+  return hint ? new AeflowError(e.code, e.message, hint) : e;
+}
 
 export function isInputError(e: unknown): e is AeflowError {
   return e instanceof AeflowError && INPUT_ERRORS.has(e.code);
@@ -277,8 +294,13 @@ export class ModelInput {
   }
 
   private async pack(rows$: Observable<Row>, maxRows: number, file: string): Promise<InputRows> {
-    const batch = await lastValueFrom(rows$.pipe(batchRows(maxRows)), { defaultValue: null });
-    if (!batch) throw new AeflowError('CSV_EMPTY', `${file}: holds no rows`, 'send at least one row');
+    let batch: Batch | null;
+    try {
+      batch = await lastValueFrom(rows$.pipe(batchRows(maxRows)), { defaultValue: null });
+    } catch (e) {
+      throw senderHint(e);
+    }
+    if (!batch) throw new AeflowError('CSV_EMPTY', `${file}: holds no rows`, SENDER_HINTS.CSV_EMPTY);
     if (batch.cols !== this.inputs) throw widthMismatch(file, batch.cols, this.inputs);
     return { x: batch.x, rows: batch.rows };
   }

@@ -51,7 +51,8 @@ export async function streamBatches(inference: Inference, source: DataSource, pa
   const rows$: Observable<Batch> = dataRows(source, {
     flow,
     badRows: pass.badRows,
-    progress: (read, total) => (fraction = read / total),
+    // Only a pass that reports progress asks the reader for it: the callback runs on every chunk read.
+    progress: pass.progress ? (read, total) => (fraction = read / total) : undefined,
   }).pipe(
     pass.shuffle ? shuffleRows(pass.shuffle.window, pass.shuffle.seed, pass.shuffle.memory) : (r) => r,
     batchRows(pass.batch ?? BATCH, inference.allocate),

@@ -11,7 +11,7 @@ import { columnPlan } from '../config/columns.js';
 import { dataRows, dataSource } from './dataflow.js';
 import { PREPROCESSING_FILE } from './modelData.js';
 import type { StreamFeed } from './streamFeed.js';
-import { isRedisUrl } from '../sources/redisStream.js';
+import { isRedisUrl } from '../sources/streamUrl.js';
 
 export interface PrepareOptions {
   /** A resumed run's folder: its preprocessing.json is reused, so the model goes on seeing the same features. */

@@ -5,7 +5,7 @@ import { Preprocessing } from '../preprocessing/preprocessing.js';
 import type { RowView } from '../sinks/snapshotFiles.js';
 import { BadRows } from '../sources/badRows.js';
 import { csvShape } from '../sources/csv.js';
-import { isRedisUrl } from '../sources/redisStream.js';
+import { isRedisUrl } from '../sources/streamUrl.js';
 
 export type { RowView } from '../sinks/snapshotFiles.js';
 

@@ -11,7 +11,7 @@ import { Trainer } from '../workers/trainer.js';
 import { resolveWorkers } from '../workers/workerCount.js';
 import { dataSource, describeDataflow, type PassOptions, passBatches, rowStages, splitBatches, splitRows, stageContext } from './dataflow.js';
 import type { StreamFeed } from './streamFeed.js';
-import { isRedisUrl } from '../sources/redisStream.js';
+import { isRedisUrl } from '../sources/streamUrl.js';
 import type { Batch } from '../rows.js';
 import { copyRow } from '../rows.js';
 import { learningRate } from '../models/schedule.js';

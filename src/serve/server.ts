@@ -66,9 +66,12 @@ export function modelServer(model: ServedModel, options: ServerOptions): ModelSe
   let inFlight = 0;
   let draining = false;
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  app.addHook('onRequest', async (_req, reply) => {
-    inFlight++;
-    reply.raw.once('close', () => inFlight--);
+  app.addHook('onRequest', async (req, reply) => {
+    // Requests for the model: a health check does not count itself.
+    if (req.method === 'POST') {
+      inFlight++;
+      reply.raw.once('close', () => inFlight--);
+    }
     if (draining)
       throw answered(new AeflowError('SERVER_BUSY', 'the server is shutting down', 'send the request to another server, or retry once it is back'), 503);
   });
@@ -76,7 +79,7 @@ export function modelServer(model: ServedModel, options: ServerOptions): ModelSe
   app.addHook('onSend', async (_req, reply) => {
     if (draining) reply.header('connection', 'close');
   });
-  app.setErrorHandler((e: Answered, _req, reply) => sendError(reply, e));
+  app.setErrorHandler((e: Answered, _req, reply) => sendError(reply, e, options.bodyLimit));
   app.setNotFoundHandler((req, reply) =>
     sendError(
       reply,
@@ -147,10 +150,11 @@ function answered(e: unknown, status: number): Answered {
   return err;
 }
 
-function sendError(reply: FastifyReply, e: Answered): FastifyReply {
+function sendError(reply: FastifyReply, e: Answered, bodyLimit?: number): FastifyReply {
   const status = e.statusCode ?? 500;
   const fastifyCode = e.code ? FASTIFY_CODES[e.code] : undefined;
   const code: string = isAeflowError(e) ? e.code : (fastifyCode ?? (status < 500 ? 'REQUEST_INVALID' : 'INTERNAL'));
-  const hint = isAeflowError(e) ? e.hint : HINTS[code as ErrorCode];
+  const limit = code === 'REQUEST_TOO_LARGE' && bodyLimit ? ` (this server takes up to ${+(bodyLimit / 1024 / 1024).toFixed(1)} MB)` : '';
+  const hint = isAeflowError(e) ? e.hint : HINTS[code as ErrorCode] && `${HINTS[code as ErrorCode]}${limit}`;
   return reply.status(status).send({ error: { code, message: e.message, ...(hint ? { hint } : {}) } });
 }

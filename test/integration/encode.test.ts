@@ -118,5 +118,6 @@ describe('saved models and aeflow encode', () => {
     const missing = aeflow(['encode', '--model', path.join(tmp.dir, 'nope'), '--input', fixture('tiny_test.csv'), '--out', out]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('error [MODEL_NOT_FOUND]');
+    expect(missing.stderr).toContain('no such file or folder');
   });
 });
