@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { AeflowError } from '../errors.js';
 
@@ -8,7 +9,9 @@ export function isPattern(file: string): boolean {
 
 /** The files a pattern matches, in sorted order: the order their rows are read in. */
 export async function shardFiles(pattern: string): Promise<string[]> {
-  const files = (await glob(pattern, { onlyFiles: true, absolute: false, expandDirectories: false })).sort();
+  // Named as the pattern is written: tinyglobby gives paths relative to the working folder ("../x/a.csv" for
+  // an absolute pattern elsewhere) unless asked for absolute ones.
+  const files = (await glob(pattern, { onlyFiles: true, absolute: path.isAbsolute(pattern), expandDirectories: false })).sort();
   if (files.length === 0) {
     throw new AeflowError(
       'CSV_NOT_FOUND',
