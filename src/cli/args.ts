@@ -4,6 +4,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { BackendChoice } from '../backend.js';
 import type { RunSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
+import { type DataSource, defaultCacheDir } from '../pipeline/dataflow.js';
 import { BACKENDS, BAD_ROW_POLICIES, type CommandName, commands, commonOptions, type OptionSpec } from './commands.js';
 import { commandHelp, usage } from './help.js';
 
@@ -96,4 +97,20 @@ export function dataFlags(
     throw new AeflowError('USAGE', `--on-bad-row ${onBadRow}: expected ${BAD_ROW_POLICIES.join(' or ')}`, 'e.g. --on-bad-row skip');
   }
   return { scale, labelColumn, labelGiven: label !== undefined, onBadRow: onBadRow as 'error' | 'skip' };
+}
+
+/** The cache's size bound for commands that read through it, as a pipeline's default `cache.max_size_mb`. */
+const CACHE_BYTES = 4096 * 1024 * 1024;
+
+/**
+ * How encode, evaluate and score read a CSV: the data flags, the fast reader, and the row cache in the working
+ * folder. `writeCache: false` for a single pass, which reads a cache training left but gains nothing from making one.
+ */
+export function inputSettings(
+  flags: { labelColumn: string | number | null; scale: number | null; onBadRow: 'error' | 'skip' },
+  header: boolean,
+  writeCache: boolean,
+): Omit<DataSource, 'file' | 'columns' | 'preprocessing'> {
+  const cache = { dir: defaultCacheDir(), maxBytes: CACHE_BYTES, ...(writeCache ? {} : { write: false }) };
+  return { header, labelColumn: flags.labelColumn, scale: flags.scale, onBadRow: flags.onBadRow, parser: 'fast', cache };
 }

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { runSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
-import { type DataSource, defaultCacheDir } from '../pipeline/dataflow.js';
+import type { DataSource } from '../pipeline/dataflow.js';
 import { modelSource, readModelData } from '../pipeline/modelData.js';
 import { inOrder, streamBatches } from '../pipeline/passes.js';
 import { FeaturesCsv } from '../sinks/featuresCsv.js';
@@ -10,7 +10,7 @@ import { refuseOverwrite } from '../sinks/overwrite.js';
 import { BadRows, skippedMessage } from '../sources/badRows.js';
 import { Inference } from '../workers/inference.js';
 import { resolveWorkers } from '../workers/workerCount.js';
-import { backendFlag, dataFlags, modelFolder, parseCommand, positiveInt, usageError, workersFlag } from './args.js';
+import { backendFlag, dataFlags, inputSettings, modelFolder, parseCommand, positiveInt, usageError, workersFlag } from './args.js';
 
 /** The encoder folder `--model` names: a run folder, its model/, model/encoder/ itself, or a model.json. */
 function encoderFolder(given: string): string {
@@ -47,20 +47,7 @@ export async function encodeCommand(argv: string[]): Promise<number> {
   const badRows = flags.onBadRow === 'skip' ? new BadRows() : undefined;
   // The model's preprocessing, when its pipeline had one (tabular data); a default label column the input lacks
   // means the input has no labels (new, unlabelled data).
-  const source = modelSource(
-    values.input,
-    {
-      header,
-      labelColumn: flags.labelColumn,
-      scale: flags.scale,
-      onBadRow: flags.onBadRow,
-      parser: 'fast',
-      // One pass: read the row cache when training left one, but make none.
-      cache: { dir: defaultCacheDir(), maxBytes: 4096 * 1024 * 1024, write: false },
-    },
-    readModelData(path.dirname(encoderDir)),
-    !flags.labelGiven,
-  );
+  const source = modelSource(values.input, inputSettings(flags, header, false), readModelData(path.dirname(encoderDir)), !flags.labelGiven);
   const inference = await Inference.start({ model: encoderDir, backend, workers });
   let features: FeaturesCsv | null = null;
   try {

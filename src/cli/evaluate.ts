@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runSettings } from '../config/runSettings.js';
 import { AeflowError } from '../errors.js';
-import { type DataSource, defaultCacheDir } from '../pipeline/dataflow.js';
+import type { DataSource } from '../pipeline/dataflow.js';
 import { type EvaluateOptions, type Evaluation, evaluateModel } from '../pipeline/evaluate.js';
 import { modelSource, readModelData } from '../pipeline/modelData.js';
 import { existing, refuseOverwrite } from '../sinks/overwrite.js';
@@ -10,7 +10,7 @@ import { ProgressBar } from '../sinks/progressBar.js';
 import { writeReport } from '../sinks/report.js';
 import { skippedMessage } from '../sources/badRows.js';
 import { resolveWorkers } from '../workers/workerCount.js';
-import { backendFlag, dataFlags, modelFolder, parseCommand, positiveInt, usageError, workersFlag } from './args.js';
+import { backendFlag, dataFlags, inputSettings, modelFolder, parseCommand, positiveInt, usageError, workersFlag } from './args.js';
 
 /** A run folder: evaluating into it refreshes its report. */
 const isRunFolder = (dir: string) => existsSync(path.join(dir, 'summary.json')) && existsSync(path.join(dir, 'metrics.jsonl'));
@@ -65,13 +65,7 @@ function evaluateOptions(values: Values): EvaluateOptions {
   // Every pass after the first over the training split reads the row cache (as training does); a model with
   // preprocessing (tabular data) reads its columns as it was trained on them.
   const data = readModelData(model);
-  const source = (file: string): DataSource =>
-    modelSource(
-      file,
-      { header: true, labelColumn, scale, onBadRow, parser: 'fast', cache: { dir: defaultCacheDir(), maxBytes: 4096 * 1024 * 1024 } },
-      data,
-      false,
-    );
+  const source = (file: string): DataSource => modelSource(file, inputSettings({ labelColumn, scale, onBadRow }, true, true), data, false);
   return {
     model: path.resolve(model),
     train: source(values.train),

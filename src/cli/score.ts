@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { runSettings } from '../config/runSettings.js';
-import { defaultCacheDir } from '../pipeline/dataflow.js';
 import { columnGroups as featureGroups, type ModelData, modelSource, readModelData, requireThreshold } from '../pipeline/modelData.js';
 import { inOrder, streamBatches } from '../pipeline/passes.js';
 import { averagePrecision, rocAuc } from '../pipeline/ranking.js';
@@ -10,7 +9,7 @@ import { BadRows, skippedMessage } from '../sources/badRows.js';
 import { csvShape } from '../sources/csv.js';
 import { Inference } from '../workers/inference.js';
 import { resolveWorkers } from '../workers/workerCount.js';
-import { backendFlag, dataFlags, modelFolder, parseCommand, usageError, workersFlag } from './args.js';
+import { backendFlag, dataFlags, inputSettings, modelFolder, parseCommand, usageError, workersFlag } from './args.js';
 
 /** Input columns named per row in scores.csv: the most contributing. */
 const TOP = 3;
@@ -41,19 +40,7 @@ export async function scoreCommand(argv: string[]): Promise<number> {
   try {
     const { names, groups } = await columnGroups(data, values.input, values['no-header'] !== true, inference.inputs, flags.labelColumn);
     const badRows = flags.onBadRow === 'skip' ? new BadRows() : undefined;
-    const source = modelSource(
-      values.input,
-      {
-        header: values['no-header'] !== true,
-        labelColumn: flags.labelColumn,
-        scale: flags.scale,
-        onBadRow: flags.onBadRow,
-        parser: 'fast',
-        cache: { dir: defaultCacheDir(), maxBytes: 4096 * 1024 * 1024, write: false },
-      },
-      data,
-      !flags.labelGiven,
-    );
+    const source = modelSource(values.input, inputSettings(flags, values['no-header'] !== true, false), data, !flags.labelGiven);
     const threshold = anomaly.threshold;
     const ranking = anomalyLabel === null ? null : { errors: [] as number[], positive: [] as boolean[] };
     let csv: ScoresCsv | null = null;

@@ -8,7 +8,7 @@ import { batchRows } from '../operators/batchRows.js';
 import { normalize } from '../operators/normalize.js';
 import type { Batch, Row } from '../rows.js';
 import { BadRows } from '../sources/badRows.js';
-import { csvRows } from '../sources/csv.js';
+import { csvRows, csvShape } from '../sources/csv.js';
 import type { FlowControl } from '../sources/flowControl.js';
 import { preprocess } from '../operators/preprocess.js';
 import type { Preprocessing } from '../preprocessing/preprocessing.js';
@@ -155,6 +155,19 @@ export function dataSource(config: Pipeline, split: 'train' | 'test', preprocess
 /** Rows of one split of the pipeline, parsed and normalized, streamed from its CSV or its row cache. */
 export function splitRows(pipeline: PipelineData, split: 'train' | 'test', options: PassOptions = {}): Observable<Row> {
   return dataRows(dataSource(pipeline.config, split, pipeline.preprocessing), options);
+}
+
+/**
+ * The width and origin of the training split's first row, read through the pipeline's column plan. A stream's
+ * records are in the test CSV's columns, so a stream-fed pipeline reads that file's instead.
+ */
+export function trainingShape(config: Pipeline): ReturnType<typeof csvShape> {
+  return csvShape(isRedisUrl(config.data.train) ? config.data.test : config.data.train, {
+    header: config.data.header,
+    labelColumn: config.data.label_column,
+    badRows: config.data.on_bad_row === 'skip' ? new BadRows() : undefined,
+    columns: columnPlan(config),
+  });
 }
 
 /** The pipeline's row cache: its folder (`.cache/aeflow` in the working folder by default) and size bound. */

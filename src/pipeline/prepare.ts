@@ -6,12 +6,9 @@ import type { LoadedPipeline } from '../config/load.js';
 import { fitPreprocessing } from '../preprocessing/fit.js';
 import { Preprocessing, type PreprocessingJson } from '../preprocessing/preprocessing.js';
 import { BadRows } from '../sources/badRows.js';
-import { csvShape } from '../sources/csv.js';
-import { columnPlan } from '../config/columns.js';
-import { dataRows, dataSource } from './dataflow.js';
+import { dataRows, dataSource, trainingShape } from './dataflow.js';
 import { PREPROCESSING_FILE } from './modelData.js';
 import type { StreamFeed } from './streamFeed.js';
-import { isRedisUrl } from '../sources/streamUrl.js';
 
 export interface PrepareOptions {
   /** A resumed run's folder: its preprocessing.json is reused, so the model goes on seeing the same features. */
@@ -37,14 +34,7 @@ export async function prepareData(loaded: LoadedPipeline, options: PrepareOption
     return loaded.withPreprocessing(p);
   }
   if (!loaded.autoInput) return loaded;
-  const badRows = config.data.on_bad_row === 'skip' ? new BadRows() : undefined;
-  // A stream's records are in the test CSV's columns.
-  const { width } = await csvShape(isRedisUrl(config.data.train) ? config.data.test : config.data.train, {
-    header: config.data.header,
-    labelColumn: config.data.label_column,
-    badRows,
-    columns: columnPlan(config),
-  });
+  const { width } = await trainingShape(config);
   return loaded.withInputWidth(width);
 }
 

@@ -1,11 +1,8 @@
-import { columnPlan } from '../config/columns.js';
 import type { LoadedPipeline } from '../config/load.js';
 import { models } from '../models/builtins.js';
 import { Preprocessing } from '../preprocessing/preprocessing.js';
 import type { RowView } from '../sinks/snapshotFiles.js';
-import { BadRows } from '../sources/badRows.js';
-import { csvShape } from '../sources/csv.js';
-import { isRedisUrl } from '../sources/streamUrl.js';
+import { trainingShape } from './dataflow.js';
 
 export type { RowView } from '../sinks/snapshotFiles.js';
 
@@ -23,14 +20,7 @@ export async function rowView(loaded: LoadedPipeline): Promise<RowView> {
   const width = models.get(config.model.type).inputWidth(config.model);
   const side = Math.round(Math.sqrt(width));
   if (side * side === width) return { image: { width: side, height: side } };
-  const badRows = config.data.on_bad_row === 'skip' ? new BadRows() : undefined;
-  // A stream's records are in the test CSV's columns.
-  const { origin } = await csvShape(isRedisUrl(config.data.train) ? config.data.test : config.data.train, {
-    header: config.data.header,
-    labelColumn: config.data.label_column,
-    badRows,
-    columns: columnPlan(config),
-  });
+  const { origin } = await trainingShape(config);
   const names = origin.featureColumns.map((c) => origin.header?.[c] ?? `column ${c + 1}`);
   return {
     table: Preprocessing.identity(
